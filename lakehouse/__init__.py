@@ -1,0 +1,1 @@
+"""The single source of truth: settings, the event schema, table definitions, Spark."""

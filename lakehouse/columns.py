@@ -1,0 +1,140 @@
+"""Column types and table definitions, each written once and rendered for every engine.
+
+A :class:`Table` lists its columns with a :class:`ColumnType`; from that one list come the
+Spark StructType, the Delta (Spark SQL) DDL, the Trino DDL and, for the event contract, the
+JSON validation model (see :mod:`lakehouse.schema`).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pyspark.sql.types import DataType, StructType
+
+
+class ColumnType(enum.Enum):
+    """A logical column type: (Spark SQL / Delta type, Trino type, Python type)."""
+
+    STRING = ("STRING", "varchar", str)
+    BIGINT = ("BIGINT", "bigint", int)
+    INT = ("INT", "integer", int)
+    DOUBLE = ("DOUBLE", "double", float)
+    BOOLEAN = ("BOOLEAN", "boolean", bool)
+    TIMESTAMP = ("TIMESTAMP", "timestamp(3) with time zone", datetime)
+    DATE = ("DATE", "date", date)
+    STRING_MAP = ("MAP<STRING, STRING>", "map(varchar, varchar)", dict)
+
+    @property
+    def delta_sql(self) -> str:
+        return self.value[0]
+
+    @property
+    def trino_sql(self) -> str:
+        return self.value[1]
+
+    @property
+    def python(self) -> type:
+        return self.value[2]
+
+    def spark(self) -> DataType:
+        from pyspark.sql import types as t
+
+        simple: dict[ColumnType, DataType] = {
+            ColumnType.STRING: t.StringType(),
+            ColumnType.BIGINT: t.LongType(),
+            ColumnType.INT: t.IntegerType(),
+            ColumnType.DOUBLE: t.DoubleType(),
+            ColumnType.BOOLEAN: t.BooleanType(),
+            ColumnType.TIMESTAMP: t.TimestampType(),
+            ColumnType.DATE: t.DateType(),
+        }
+        if self is ColumnType.STRING_MAP:
+            return t.MapType(t.StringType(), t.StringType(), valueContainsNull=True)
+        return simple[self]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: ColumnType
+    nullable: bool = True
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    """A Delta table of the lakehouse: ``<schema>.<name>`` under ``<root>/<schema>/<name>``."""
+
+    schema: str
+    name: str
+    columns: tuple[Column, ...]
+    partitioned_by: tuple[str, ...] = ()
+    comment: str = ""
+
+    def __post_init__(self) -> None:
+        names = [column.name for column in self.columns]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{self.qualified_name} repeats a column name")
+        missing = set(self.partitioned_by) - set(names)
+        if missing:
+            raise ValueError(f"{self.qualified_name} partitions by unknown {sorted(missing)}")
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    @property
+    def relative_path(self) -> str:
+        return f"{self.schema}/{self.name}"
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(column.name for column in self.columns)
+
+    def spark_schema(self) -> StructType:
+        from pyspark.sql import types as t
+
+        return t.StructType(
+            [
+                t.StructField(c.name, c.type.spark(), c.nullable, {"comment": c.comment})
+                for c in self.columns
+            ]
+        )
+
+    def delta_ddl(self, location: str) -> str:
+        """Spark SQL that creates the table at ``location`` if it does not exist."""
+        columns = ",\n  ".join(
+            f"{c.name} {c.type.delta_sql}{'' if c.nullable else ' NOT NULL'}"
+            + (f" COMMENT {_sql_string(c.comment)}" if c.comment else "")
+            for c in self.columns
+        )
+        partition = f"\nPARTITIONED BY ({', '.join(self.partitioned_by)})" if self.partitioned_by else ""
+        comment = f"\nCOMMENT {_sql_string(self.comment)}" if self.comment else ""
+        return (
+            f"CREATE TABLE IF NOT EXISTS delta.`{location}` (\n  {columns}\n)\nUSING DELTA"
+            f"{partition}{comment}"
+        )
+
+    def trino_ddl(self, catalog: str, location: str) -> str:
+        """Trino SQL that creates the table in the Delta catalog at ``location``."""
+        columns = ",\n  ".join(
+            f"{c.name} {c.type.trino_sql}{'' if c.nullable else ' NOT NULL'}"
+            + (f" COMMENT {_sql_string(c.comment)}" if c.comment else "")
+            for c in self.columns
+        )
+        properties = [f"location = {_sql_string(location)}"]
+        if self.partitioned_by:
+            listed = ", ".join(_sql_string(name) for name in self.partitioned_by)
+            properties.append(f"partitioned_by = ARRAY[{listed}]")
+        return (
+            f"CREATE TABLE IF NOT EXISTS {catalog}.{self.schema}.{self.name} (\n  {columns}\n)\n"
+            f"WITH ({', '.join(properties)})"
+        )
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

@@ -1,0 +1,76 @@
+"""Creating the lakehouse's Delta tables and registering them in Trino, idempotently."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from lakehouse.columns import Table
+from lakehouse.settings import Settings
+from lakehouse.tables import SCHEMAS
+from lakehouse.trino_sql import query, trino_location
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+Report = Callable[[str], None]
+
+
+def create_delta_tables(
+    spark: SparkSession, settings: Settings, tables: Iterable[Table], report: Report
+) -> list[str]:
+    """Create each table that does not exist yet; the names of those created."""
+    from delta.tables import DeltaTable
+
+    created = []
+    for table in tables:
+        location = settings.table_location(table.relative_path)
+        if DeltaTable.isDeltaTable(spark, location):
+            report(f"  {table.qualified_name}: exists")
+            continue
+        spark.sql(table.delta_ddl(location))
+        created.append(table.qualified_name)
+        report(f"  {table.qualified_name}: created at {location}")
+    return created
+
+
+def ensure_trino_schemas(settings: Settings) -> None:
+    catalog = settings.trino.catalog
+    for schema in SCHEMAS:
+        if settings.profile == "local":
+            (settings.lakehouse_path / schema).mkdir(parents=True, exist_ok=True)
+        query(
+            settings,
+            f"CREATE SCHEMA IF NOT EXISTS {catalog}.{schema} "
+            f"WITH (location = '{trino_location(settings, schema)}')",
+        )
+
+
+def registered_tables(settings: Settings) -> set[str]:
+    rows = query(
+        settings,
+        f"SELECT table_schema || '.' || table_name FROM {settings.trino.catalog}"
+        ".information_schema.tables WHERE table_schema IN "
+        f"({', '.join(repr(s) for s in SCHEMAS)})",
+    )
+    return {str(row[0]) for row in rows}
+
+
+def register_in_trino(settings: Settings, tables: Iterable[Table], report: Report) -> list[str]:
+    """Register each Delta table in Trino's catalog unless it is already there."""
+    ensure_trino_schemas(settings)
+    known = registered_tables(settings)
+    registered = []
+    for table in tables:
+        if table.qualified_name in known:
+            report(f"  trino {settings.trino.catalog}.{table.qualified_name}: registered")
+            continue
+        query(
+            settings,
+            f"CALL {settings.trino.catalog}.system.register_table("
+            f"schema_name => '{table.schema}', table_name => '{table.name}', "
+            f"table_location => '{trino_location(settings, table.relative_path)}')",
+        )
+        registered.append(table.qualified_name)
+        report(f"  trino {settings.trino.catalog}.{table.qualified_name}: registered now")
+    return registered

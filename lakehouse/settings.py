@@ -1,0 +1,204 @@
+"""beacon's one typed settings object.
+
+Every value has a default for the `local` profile and can be overridden from the environment
+with the prefix ``BEACON_`` (nested values with ``__``, e.g. ``BEACON_PORTS__KAFKA=19092``).
+The `docker` profile switches the defaults that differ in the multi-container deployment
+(service host names, S3 storage). Settings are validated when loaded: a bad value raises
+:class:`SettingsError` with one line naming the setting and the fix.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Profile = Literal["local", "docker"]
+
+ENV_PREFIX = "BEACON_"
+
+
+class SettingsError(Exception):
+    """A setting has a value beacon cannot run with."""
+
+
+Port = int
+
+
+class Ports(BaseModel):
+    """Every TCP port beacon serves on (see the README's port table)."""
+
+    collector: Port = 8000
+    reporting: Port = 8001
+    trino: Port = 8080
+    airflow: Port = 8081
+    superset: Port = 8088
+    kafka: Port = 9092
+    kafka_controller: Port = 9093
+
+    @field_validator("*")
+    @classmethod
+    def _in_range(cls, value: int) -> int:
+        if not 1 <= value <= 65535:
+            raise ValueError(f"{value} is not a TCP port (1-65535)")
+        return value
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Ports:
+        seen: dict[int, str] = {}
+        for name, port in self.model_dump().items():
+            if port in seen:
+                raise ValueError(f"ports.{name} and ports.{seen[port]} are both {port}")
+            seen[port] = name
+        return self
+
+
+class KafkaSettings(BaseModel):
+    """Broker address and the topics of the event contract."""
+
+    bootstrap_servers: str | None = Field(
+        default=None, description="host:port list; derived from host and ports.kafka if unset"
+    )
+    events_topic: str = "events.v1"
+    bad_topic: str = "events.bad"
+    partitions: int = Field(default=3, ge=1, le=256)
+    heap: str = "512m"
+
+
+class TrinoSettings(BaseModel):
+    """The Trino coordinator and its Delta catalog."""
+
+    catalog: str = "delta"
+    user: str = "beacon"
+    heap: str = "2G"
+
+
+class SparkSettings(BaseModel):
+    """How Spark jobs run: local mode here, a cluster by master URL."""
+
+    master: str = "local[2]"
+    driver_memory: str = "2g"
+    shuffle_partitions: int = Field(default=4, ge=1)
+    ui_enabled: bool = False
+
+
+class JavaSettings(BaseModel):
+    """Where to find JDKs; unset means discover them (JAVA_HOME, PATH, /usr/lib/jvm)."""
+
+    home: Path | None = Field(default=None, description="JDK 17+ for Kafka and Spark")
+    trino_home: Path | None = Field(default=None, description="JDK 25+ for Trino")
+
+
+class Settings(BaseSettings):
+    """All of beacon's configuration, loaded once per process."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    profile: Profile = "local"
+    host: str = Field(default="127.0.0.1", description="address every local service binds to")
+    state_dir: Path = Field(default=Path("var"), description="all runtime state, git-ignored")
+    cache_dir: Path = Field(
+        default_factory=lambda: Path(
+            os.environ.get("XDG_CACHE_HOME", str(Path.home() / ".cache"))
+        )
+        / "beacon",
+        description="downloads and environments shared by every clone",
+    )
+    lakehouse_uri: str | None = Field(
+        default=None, description="root of the Delta tables; <state_dir>/lakehouse if unset"
+    )
+    ports: Ports = Ports()
+    kafka: KafkaSettings = KafkaSettings()
+    trino: TrinoSettings = TrinoSettings()
+    spark: SparkSettings = SparkSettings()
+    java: JavaSettings = JavaSettings()
+    health_timeout_s: float = Field(default=180.0, gt=0)
+
+    @field_validator("host")
+    @classmethod
+    def _loopback_locally(cls, value: str) -> str:
+        if not value:
+            raise ValueError("must not be empty")
+        return value
+
+    @model_validator(mode="after")
+    def _profile_rules(self) -> Settings:
+        if self.profile == "local" and self.host not in ("127.0.0.1", "localhost", "::1"):
+            raise ValueError(
+                f"host={self.host!r}: the local profile binds to loopback only (127.0.0.1)"
+            )
+        return self
+
+    # Derived values: computed from the settings above, never set separately.
+
+    @cached_property
+    def state_path(self) -> Path:
+        return self.state_dir.expanduser().resolve()
+
+    @cached_property
+    def lakehouse_path(self) -> Path:
+        """Local folder of the Delta tables (local profile)."""
+        if self.lakehouse_uri and not self.lakehouse_uri.startswith(("file:", "/")):
+            raise SettingsError(
+                f"lakehouse_uri={self.lakehouse_uri!r} is not a local path; "
+                "the local profile keeps tables on disk"
+            )
+        if self.lakehouse_uri:
+            return Path(self.lakehouse_uri.removeprefix("file:")).resolve()
+        return self.state_path / "lakehouse"
+
+    @property
+    def lakehouse_root(self) -> str:
+        """Root URI of the Delta tables, as Spark addresses it."""
+        if self.profile == "docker":
+            return (self.lakehouse_uri or "s3a://beacon-lakehouse").rstrip("/")
+        return str(self.lakehouse_path)
+
+    def table_location(self, relative_path: str) -> str:
+        return f"{self.lakehouse_root}/{relative_path.strip('/')}"
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        if self.kafka.bootstrap_servers:
+            return self.kafka.bootstrap_servers
+        host = "kafka" if self.profile == "docker" else self.host
+        return f"{host}:{self.ports.kafka}"
+
+    @property
+    def trino_url(self) -> str:
+        host = "trino" if self.profile == "docker" else self.host
+        return f"http://{host}:{self.ports.trino}"
+
+    @property
+    def logs_path(self) -> Path:
+        return self.state_path / "logs"
+
+    @property
+    def run_path(self) -> Path:
+        return self.state_path / "run"
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "settings"
+    env_name = ENV_PREFIX + "__".join(str(part) for part in first["loc"]).upper()
+    value = first.get("input")
+    shown = "" if isinstance(value, dict) else f"={value!r}"
+    return f"invalid setting {where}{shown}: {first['msg']} (set {env_name} to a valid value)"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Load and validate settings from the environment; one-line SettingsError on a bad value."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        raise SettingsError(_describe(error)) from None

@@ -1,0 +1,40 @@
+"""Talking to Trino: connections, statements, and Trino's names for lakehouse paths."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lakehouse.settings import Settings
+
+METASTORE_DIR = "_trino_metastore"
+
+
+def trino_location(settings: Settings, relative_path: str) -> str:
+    """Trino's URI for a path under the lakehouse root (``local:///raw/events`` locally)."""
+    if settings.profile == "local":
+        return f"local:///{relative_path.strip('/')}"
+    return settings.table_location(relative_path).replace("s3a://", "s3://", 1)
+
+
+def connect(settings: Settings) -> Any:
+    import trino
+
+    host = settings.host if settings.profile == "local" else "trino"
+    return trino.dbapi.connect(
+        host=host,
+        port=settings.ports.trino,
+        user=settings.trino.user,
+        catalog=settings.trino.catalog,
+        request_timeout=60,
+    )
+
+
+def query(settings: Settings, sql: str) -> list[tuple[Any, ...]]:
+    """Run one statement; the rows it returns."""
+    connection = connect(settings)
+    try:
+        cursor = connection.cursor()
+        cursor.execute(sql)
+        return [tuple(row) for row in cursor.fetchall()]
+    finally:
+        connection.close()

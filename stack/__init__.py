@@ -1,0 +1,1 @@
+"""The local stack: bootstrap, service definitions, the supervisor and the `beacon` CLI."""

@@ -1,0 +1,206 @@
+"""Installs what beacon runs, idempotently, showing progress for each step.
+
+- JVM artifacts (Kafka broker, Spark connectors, Trino) resolved by Maven from ``jvm/pom.xml``
+  into ``<cache>/jvm/<component>-<pom digest>``; Maven's own repository (~/.m2) caches the
+  downloads, so a new clone resolves offline in seconds.
+- Separate virtual environments for Airflow and Superset (their pins conflict), from the lock
+  files in ``envs/``, under ``<cache>/venvs/<name>-<lock digest>``.
+
+The core environment (``.venv``, this package in editable mode) is made by ``make bootstrap``
+before this module runs, since this module runs inside it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from lakehouse.artifacts import (
+    COMPONENTS,
+    POM,
+    READY_MARKER,
+    Component,
+    artifact_dir,
+)
+from lakehouse.jdk import find_jdk
+from lakehouse.settings import Settings
+from stack.errors import BeaconError
+
+REPO = POM.parent.parent
+ENVS_DIR = REPO / "envs"
+PYTHON_VERSION = "3.11"
+TRINO_PLUGINS = ("delta-lake",)
+
+Report = Callable[[str], None]
+
+
+class BootstrapFailed(BeaconError):
+    pass
+
+
+@dataclass(frozen=True)
+class PythonEnv:
+    """A virtual environment of its own, installed from a lock file in envs/."""
+
+    name: str
+    lock: Path
+
+    def digest(self) -> str:
+        return hashlib.sha256(self.lock.read_bytes()).hexdigest()[:12]
+
+
+PYTHON_ENVS = (
+    PythonEnv("airflow", ENVS_DIR / "airflow.txt"),
+    PythonEnv("superset", ENVS_DIR / "superset.txt"),
+)
+
+
+def env_dir(settings: Settings, env: PythonEnv) -> Path:
+    return settings.cache_dir.expanduser().resolve() / "venvs" / f"{env.name}-{env.digest()}"
+
+
+def env_bin(settings: Settings, name: str, program: str) -> Path:
+    """Path of ``program`` in the named Python environment."""
+    env = next(e for e in PYTHON_ENVS if e.name == name)
+    return env_dir(settings, env) / "bin" / program
+
+
+def _run(argv: list[str], what: str, report: Report, cwd: Path | None = None) -> None:
+    """Run a command, streaming its progress lines; BootstrapFailed with its last line."""
+    process = subprocess.Popen(
+        argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    assert process.stdout is not None
+    tail: list[str] = []
+    for line in process.stdout:
+        line = line.rstrip()
+        if line:
+            tail = [*tail[-20:], line]
+            if _is_progress(line):
+                report(f"    {line}")
+    if process.wait() != 0:
+        detail = next((t for t in reversed(tail) if "ERROR" in t or "error" in t), tail[-1:])
+        raise BootstrapFailed(f"{what} failed: {detail if isinstance(detail, str) else detail}")
+
+
+def _is_progress(line: str) -> bool:
+    return line.startswith(("Downloaded from", "Downloading from")) or line.lstrip().startswith(
+        ("Prepared", "Installed", "Resolved", "+ ", "Audited", "Using CPython")
+    )
+
+
+def _maven(settings: Settings, component: Component, target: Path, report: Report) -> None:
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        raise BootstrapFailed("Maven (mvn) is not installed; install it with `apt-get install maven`")
+    jdk = find_jdk(17, "Maven", settings.java.home, "BEACON_JAVA__HOME")
+    argv = [
+        mvn,
+        "-B",
+        "-f",
+        str(POM),
+        "-P",
+        component,
+        "dependency:copy-dependencies",
+        f"-DoutputDirectory={target}",
+        f"-Djava.home={jdk.home}",
+    ]
+    _run(argv, f"resolving {component} with Maven", report)
+
+
+def _unpack_trino(download: Path, target: Path, report: Report) -> None:
+    """Keep only lib/ and the plugins beacon uses from the server tarball.
+
+    Plugins hard-link the jars they share with lib/ and with each other, so the whole tarball
+    is unpacked first and the rest deleted; the kept links stay valid.
+    """
+    (archive,) = download.glob("trino-server-*.tar.gz")
+    unpacked = download / "unpacked"
+    report(f"    unpacking {archive.name} ({archive.stat().st_size / 2**20:.0f} MiB)")
+    count = 0
+    with tarfile.open(archive, "r:gz") as tar:
+        for member in tar:
+            tar.extract(member, unpacked, filter="data")
+            count += 1
+            if count % 1000 == 0:
+                report(f"    {count} files unpacked")
+    (root,) = unpacked.iterdir()
+    target.mkdir(parents=True)
+    (root / "lib").rename(target / "lib")
+    (target / "plugin").mkdir()
+    for name in TRINO_PLUGINS:
+        (root / "plugin" / name).rename(target / "plugin" / name)
+    report(f"    kept lib/ and plugin/{{{','.join(TRINO_PLUGINS)}}} of {count} files")
+
+
+def install_jvm_component(settings: Settings, component: Component, report: Report) -> bool:
+    """Resolve one component into its cache folder; False if it was already there."""
+    target = artifact_dir(settings, component)
+    if (target / READY_MARKER).exists():
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{component}-", dir=target.parent))
+    try:
+        if component == "trino":
+            download = staging / "download"
+            _maven(settings, component, download, report)
+            _unpack_trino(download, staging / "home", report)
+            shutil.rmtree(download)
+            built = staging / "home"
+        else:
+            _maven(settings, component, staging / "lib", report)
+            built = staging / "lib"
+        (built / READY_MARKER).write_text(time.strftime("%Y-%m-%dT%H:%M:%S\n"))
+        if target.exists():
+            shutil.rmtree(target)
+        built.rename(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return True
+
+
+def install_python_env(settings: Settings, env: PythonEnv, report: Report) -> bool:
+    target = env_dir(settings, env)
+    if (target / READY_MARKER).exists():
+        return False
+    uv = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
+    if target.exists():
+        shutil.rmtree(target)
+    _run([uv, "venv", "--python", PYTHON_VERSION, str(target)], f"creating the {env.name} env", report)
+    _run(
+        [uv, "pip", "install", "--python", str(target / "bin" / "python"), "-r", str(env.lock)],
+        f"installing the {env.name} env from {env.lock.name}",
+        report,
+    )
+    (target / READY_MARKER).write_text(time.strftime("%Y-%m-%dT%H:%M:%S\n"))
+    return True
+
+
+def bootstrap(settings: Settings, report: Report, only: tuple[str, ...] = ()) -> None:
+    """Install every JVM component and Python environment that is not installed yet."""
+    steps: list[tuple[str, Callable[[], bool]]] = [
+        *(
+            (f"JVM artifacts: {c}", lambda c=c: install_jvm_component(settings, c, report))
+            for c in COMPONENTS
+        ),
+        *(
+            (f"Python env: {e.name}", lambda e=e: install_python_env(settings, e, report))
+            for e in PYTHON_ENVS
+        ),
+    ]
+    if only:
+        steps = [step for step in steps if step[0].split(": ")[1] in only]
+    for index, (label, step) in enumerate(steps, start=1):
+        started = time.monotonic()
+        report(f"[{index}/{len(steps)}] {label} ...")
+        installed = step()
+        state = "installed" if installed else "already installed"
+        report(f"[{index}/{len(steps)}] {label}: {state} ({time.monotonic() - started:.1f}s)")

@@ -1,0 +1,28 @@
+"""Every service `beacon up` knows, in start order."""
+
+from __future__ import annotations
+
+from stack.errors import BeaconError
+from stack.kafka_broker import KAFKA
+from stack.service import Service
+from stack.trino_server import TRINO
+
+SERVICES: tuple[Service, ...] = (KAFKA, TRINO)
+BY_NAME = {service.name: service for service in SERVICES}
+
+
+def select(names: list[str] | tuple[str, ...]) -> list[Service]:
+    """The named services plus what they depend on, in start order (all if none named)."""
+    unknown = [name for name in names if name not in BY_NAME]
+    if unknown:
+        raise BeaconError(
+            f"unknown service {', '.join(unknown)}; choose from {', '.join(BY_NAME)}"
+        )
+    wanted = set(names) or set(BY_NAME)
+    pending = list(wanted)
+    while pending:
+        for dependency in BY_NAME[pending.pop()].depends_on:
+            if dependency not in wanted:
+                wanted.add(dependency)
+                pending.append(dependency)
+    return [service for service in SERVICES if service.name in wanted]
