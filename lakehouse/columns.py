@@ -30,15 +30,16 @@ class ColumnType(enum.Enum):
 
     @property
     def delta_sql(self) -> str:
-        return self.value[0]
+        return str(self.value[0])
 
     @property
     def trino_sql(self) -> str:
-        return self.value[1]
+        return str(self.value[1])
 
     @property
     def python(self) -> type:
-        return self.value[2]
+        python_type: type = self.value[2]
+        return python_type
 
     def spark(self) -> DataType:
         from pyspark.sql import types as t
@@ -96,14 +97,7 @@ class Table:
         return tuple(column.name for column in self.columns)
 
     def spark_schema(self) -> StructType:
-        from pyspark.sql import types as t
-
-        return t.StructType(
-            [
-                t.StructField(c.name, c.type.spark(), c.nullable, {"comment": c.comment})
-                for c in self.columns
-            ]
-        )
+        return spark_struct(self.columns)
 
     def delta_ddl(self, location: str) -> str:
         """Spark SQL that creates the table at ``location`` if it does not exist."""
@@ -112,7 +106,9 @@ class Table:
             + (f" COMMENT {_sql_string(c.comment)}" if c.comment else "")
             for c in self.columns
         )
-        partition = f"\nPARTITIONED BY ({', '.join(self.partitioned_by)})" if self.partitioned_by else ""
+        partition = (
+            f"\nPARTITIONED BY ({', '.join(self.partitioned_by)})" if self.partitioned_by else ""
+        )
         comment = f"\nCOMMENT {_sql_string(self.comment)}" if self.comment else ""
         return (
             f"CREATE TABLE IF NOT EXISTS delta.`{location}` (\n  {columns}\n)\nUSING DELTA"
@@ -134,6 +130,14 @@ class Table:
             f"CREATE TABLE IF NOT EXISTS {catalog}.{self.schema}.{self.name} (\n  {columns}\n)\n"
             f"WITH ({', '.join(properties)})"
         )
+
+
+def spark_struct(columns: tuple[Column, ...]) -> StructType:
+    from pyspark.sql import types as t
+
+    return t.StructType(
+        [t.StructField(c.name, c.type.spark(), c.nullable, {"comment": c.comment}) for c in columns]
+    )
 
 
 def _sql_string(text: str) -> str:

@@ -8,14 +8,18 @@ the Spark StructType and the Delta and Trino DDL (through :mod:`lakehouse.tables
 
 from __future__ import annotations
 
+import builtins
 import enum
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from lakehouse.columns import Column, ColumnType
+from lakehouse.columns import Column, ColumnType, spark_struct
+
+if TYPE_CHECKING:
+    from pyspark.sql.types import StructType
 
 SCHEMA_NAME = "events"
 SCHEMA_VERSION = 1
@@ -42,7 +46,7 @@ class EventField:
     required: bool = False
     max_length: int | None = None
     comment: str = ""
-    choices: type[enum.StrEnum] | None = None
+    choices: builtins.type[enum.StrEnum] | None = None
 
     @property
     def column(self) -> Column:
@@ -139,3 +143,8 @@ ClientEventV1: type[BaseModel] = _model("ClientEventV1", CLIENT_FIELDS)
 
 EventV1: type[BaseModel] = _model("EventV1", EVENT_FIELDS)
 """The enriched record on the Kafka topic events.v1."""
+
+
+def event_spark_schema() -> StructType:
+    """The Spark StructType of an events.v1 record as it is on Kafka."""
+    return spark_struct(EVENT_COLUMNS)

@@ -107,10 +107,9 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="address every local service binds to")
     state_dir: Path = Field(default=Path("var"), description="all runtime state, git-ignored")
     cache_dir: Path = Field(
-        default_factory=lambda: Path(
-            os.environ.get("XDG_CACHE_HOME", str(Path.home() / ".cache"))
-        )
-        / "beacon",
+        default_factory=lambda: (
+            Path(os.environ.get("XDG_CACHE_HOME", str(Path.home() / ".cache"))) / "beacon"
+        ),
         description="downloads and environments shared by every clone",
     )
     lakehouse_uri: str | None = Field(

@@ -20,7 +20,7 @@ def connect(settings: Settings) -> Any:
     import trino
 
     host = settings.host if settings.profile == "local" else "trino"
-    return trino.dbapi.connect(
+    return trino.dbapi.connect(  # type: ignore[no-untyped-call]
         host=host,
         port=settings.ports.trino,
         user=settings.trino.user,

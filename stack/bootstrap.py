@@ -52,14 +52,16 @@ class PythonEnv:
 
     name: str
     lock: Path
+    module: str
+    """Imported once after install, so a broken environment fails the bootstrap, not the demo."""
 
     def digest(self) -> str:
         return hashlib.sha256(self.lock.read_bytes()).hexdigest()[:12]
 
 
 PYTHON_ENVS = (
-    PythonEnv("airflow", ENVS_DIR / "airflow.txt"),
-    PythonEnv("superset", ENVS_DIR / "superset.txt"),
+    PythonEnv("airflow", ENVS_DIR / "airflow.txt", "airflow"),
+    PythonEnv("superset", ENVS_DIR / "superset.txt", "superset"),
 )
 
 
@@ -87,8 +89,9 @@ def _run(argv: list[str], what: str, report: Report, cwd: Path | None = None) ->
             if _is_progress(line):
                 report(f"    {line}")
     if process.wait() != 0:
-        detail = next((t for t in reversed(tail) if "ERROR" in t or "error" in t), tail[-1:])
-        raise BootstrapFailed(f"{what} failed: {detail if isinstance(detail, str) else detail}")
+        errors = [t for t in tail if "ERROR" in t or "error:" in t.lower()]
+        detail = (errors or tail or ["no output"])[-1]
+        raise BootstrapFailed(f"{what} failed: {detail.strip()}")
 
 
 def _is_progress(line: str) -> bool:
@@ -100,7 +103,9 @@ def _is_progress(line: str) -> bool:
 def _maven(settings: Settings, component: Component, target: Path, report: Report) -> None:
     mvn = shutil.which("mvn")
     if mvn is None:
-        raise BootstrapFailed("Maven (mvn) is not installed; install it with `apt-get install maven`")
+        raise BootstrapFailed(
+            "Maven (mvn) is not installed; install it with `apt-get install maven`"
+        )
     jdk = find_jdk(17, "Maven", settings.java.home, "BEACON_JAVA__HOME")
     argv = [
         mvn,
@@ -174,12 +179,19 @@ def install_python_env(settings: Settings, env: PythonEnv, report: Report) -> bo
     uv = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
     if target.exists():
         shutil.rmtree(target)
-    _run([uv, "venv", "--python", PYTHON_VERSION, str(target)], f"creating the {env.name} env", report)
+    _run(
+        [uv, "venv", "--python", PYTHON_VERSION, str(target)],
+        f"creating the {env.name} env",
+        report,
+    )
     _run(
         [uv, "pip", "install", "--python", str(target / "bin" / "python"), "-r", str(env.lock)],
         f"installing the {env.name} env from {env.lock.name}",
         report,
     )
+    python = str(target / "bin" / "python")
+    report(f"    checking: import {env.module}")
+    _run([python, "-c", f"import {env.module}"], f"importing {env.module} in its env", report)
     (target / READY_MARKER).write_text(time.strftime("%Y-%m-%dT%H:%M:%S\n"))
     return True
 

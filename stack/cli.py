@@ -47,6 +47,7 @@ def start_service(service: Service, settings: Settings, supervisor: Supervisor) 
     if record is not None:
         say(f"  {service.name}: running but not healthy; restarting")
         supervisor.stop(service.name)
+    supervisor.check_ports(service.name, service.ports(settings))
     say(f"  {service.name}: preparing")
     launch = service.prepare(settings)
     record = supervisor.start(
@@ -91,9 +92,8 @@ def cmd_down(args: argparse.Namespace, settings: Settings) -> int:
         for name in [*reversed(known), *(n for n in recorded if n not in known)]:
             if supervisor.stop(name):
                 say(f"  {name}: stopped")
-    if args.reset:
-        if remove_state_dir(settings):
-            say(f"  removed {settings.state_path}")
+    if args.reset and remove_state_dir(settings):
+        say(f"  removed {settings.state_path}")
     return 0
 
 

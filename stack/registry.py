@@ -15,9 +15,7 @@ def select(names: list[str] | tuple[str, ...]) -> list[Service]:
     """The named services plus what they depend on, in start order (all if none named)."""
     unknown = [name for name in names if name not in BY_NAME]
     if unknown:
-        raise BeaconError(
-            f"unknown service {', '.join(unknown)}; choose from {', '.join(BY_NAME)}"
-        )
+        raise BeaconError(f"unknown service {', '.join(unknown)}; choose from {', '.join(BY_NAME)}")
     wanted = set(names) or set(BY_NAME)
     pending = list(wanted)
     while pending:

@@ -136,6 +136,14 @@ class Supervisor:
         self.record_path(name).unlink(missing_ok=True)
         return None
 
+    def check_ports(self, name: str, ports: Mapping[str, int]) -> None:
+        for label, port in ports.items():
+            if not port_is_free(self.host, port):
+                raise PortInUse(
+                    f"port {port} ({name} {label}) on {self.host} is in use by another process; "
+                    f"stop it or choose another port with BEACON_PORTS__{label.upper()}"
+                )
+
     def start(
         self,
         name: str,
@@ -144,12 +152,7 @@ class Supervisor:
         env: Mapping[str, str] | None = None,
         cwd: Path | None = None,
     ) -> ProcessRecord:
-        for label, port in ports.items():
-            if not port_is_free(self.host, port):
-                raise PortInUse(
-                    f"port {port} ({name} {label}) on {self.host} is in use by another process; "
-                    f"stop it or choose another port with BEACON_PORTS__{label.upper()}"
-                )
+        self.check_ports(name, ports)
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         log_file = self.log_path(name)
         with log_file.open("ab") as log:

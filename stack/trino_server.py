@@ -12,11 +12,10 @@ from urllib.request import urlopen
 
 from lakehouse.artifacts import ready_artifact_dir
 from lakehouse.jdk import find_jdk
-from lakehouse.settings import Settings
 from lakehouse.provision import ensure_trino_schemas
+from lakehouse.settings import Settings
 from lakehouse.trino_sql import METASTORE_DIR, trino_location
 from stack.service import Launch, Service
-
 
 JVM_OPTIONS = (
     "-XX:+UseG1GC",

@@ -1,0 +1,68 @@
+"""Real services for the integration tier: a Kafka broker and a Trino server started by the
+test run on free ports in a temporary state dir, and one local Spark session, all stopped
+at the end."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from lakehouse.settings import Ports, Settings, load_settings
+from stack.cli import start_service, supervisor_for
+from stack.kafka_broker import KAFKA
+from stack.state import open_state_dir
+from stack.supervisor import Supervisor
+from stack.trino_server import TRINO
+from tests.conftest import free_port
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    state: Path = tmp_path_factory.mktemp("beacon-state")
+    ports = Ports(
+        collector=free_port(),
+        reporting=free_port(),
+        trino=free_port(),
+        airflow=free_port(),
+        superset=free_port(),
+        kafka=free_port(),
+        kafka_controller=free_port(),
+    )
+    settings = load_settings(state_dir=state, ports=ports)
+    open_state_dir(settings)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def supervisor(settings: Settings) -> Iterator[Supervisor]:
+    supervisor = supervisor_for(settings)
+    yield supervisor
+    for name in ("trino", "kafka"):
+        supervisor.stop(name)
+
+
+@pytest.fixture(scope="session")
+def kafka(settings: Settings, supervisor: Supervisor) -> Settings:
+    start_service(KAFKA, settings, supervisor)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def trino(settings: Settings, supervisor: Supervisor) -> Settings:
+    start_service(TRINO, settings, supervisor)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def spark(settings: Settings) -> Iterator[SparkSession]:
+    from lakehouse.spark import spark_session
+
+    session = spark_session(settings, "beacon-tests")
+    yield session
+    session.stop()

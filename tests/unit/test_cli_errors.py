@@ -1,0 +1,87 @@
+"""The `beacon` command turns every fixable problem into one line naming it and the fix."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import free_port
+
+BEACON = str(Path(sys.executable).parent / "beacon")
+
+
+def beacon(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [BEACON, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=120,
+        check=False,
+    )
+
+
+def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("beacon: error: ")
+    return lines[0]
+
+
+@pytest.fixture
+def isolated(tmp_path: Path) -> dict[str, str]:
+    return {
+        "BEACON_STATE_DIR": str(tmp_path / "state"),
+        "BEACON_PORTS__KAFKA": str(free_port()),
+        "BEACON_PORTS__KAFKA_CONTROLLER": str(free_port()),
+        "BEACON_PORTS__TRINO": str(free_port()),
+    }
+
+
+def test_invalid_setting(isolated: dict[str, str]) -> None:
+    line = one_line_error(beacon("status", env={**isolated, "BEACON_PORTS__TRINO": "99999"}))
+    assert "ports.trino" in line and "BEACON_PORTS__TRINO" in line
+
+
+def test_missing_jdk(isolated: dict[str, str], tmp_path: Path) -> None:
+    env = {**isolated, "BEACON_JAVA__TRINO_HOME": str(tmp_path / "no-jdk")}
+    line = one_line_error(beacon("up", "trino", env=env))
+    assert "BEACON_JAVA__TRINO_HOME" in line and "JDK 25+" in line
+
+
+def test_missing_artifacts(isolated: dict[str, str], tmp_path: Path) -> None:
+    env = {**isolated, "BEACON_CACHE_DIR": str(tmp_path / "empty-cache")}
+    line = one_line_error(beacon("up", "kafka", env=env))
+    assert "kafka artifacts are not installed" in line and "make bootstrap" in line
+
+
+def test_port_in_use(isolated: dict[str, str]) -> None:
+    port = int(isolated["BEACON_PORTS__KAFKA"])
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", port))
+        holder.listen()
+        line = one_line_error(beacon("up", "kafka", env=isolated))
+    assert f"port {port}" in line and "BEACON_PORTS__KAFKA" in line
+
+
+def test_corrupt_state_dir(isolated: dict[str, str]) -> None:
+    Path(isolated["BEACON_STATE_DIR"]).write_text("not a folder")
+    line = one_line_error(beacon("up", "kafka", env=isolated))
+    assert "is not a folder" in line and "beacon down --reset" in line
+
+
+def test_unknown_service(isolated: dict[str, str]) -> None:
+    line = one_line_error(beacon("up", "kafak", env=isolated))
+    assert "unknown service kafak" in line and "kafka" in line
+
+
+def test_status_of_a_fresh_state_dir(isolated: dict[str, str]) -> None:
+    result = beacon("status", "--json", env=isolated)
+    assert result.returncode == 0, result.stderr
+    assert '"state": "stopped"' in result.stdout

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lakehouse.settings import Settings, SettingsError, load_settings
+
+
+def test_defaults_are_the_documented_ports() -> None:
+    settings = load_settings()
+    assert settings.profile == "local"
+    assert settings.host == "127.0.0.1"
+    assert settings.ports.model_dump() == {
+        "collector": 8000,
+        "reporting": 8001,
+        "trino": 8080,
+        "airflow": 8081,
+        "superset": 8088,
+        "kafka": 9092,
+        "kafka_controller": 9093,
+    }
+    assert settings.kafka_bootstrap == "127.0.0.1:9092"
+    assert settings.trino_url == "http://127.0.0.1:8080"
+
+
+def test_environment_overrides_nested_values(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("BEACON_PORTS__KAFKA", "19092")
+    monkeypatch.setenv("BEACON_STATE_DIR", str(tmp_path))
+    monkeypatch.setenv("BEACON_KAFKA__PARTITIONS", "6")
+    settings = load_settings()
+    assert settings.kafka_bootstrap == "127.0.0.1:19092"
+    assert settings.kafka.partitions == 6
+    assert settings.state_path == tmp_path.resolve()
+    assert settings.lakehouse_path == tmp_path.resolve() / "lakehouse"
+    assert settings.table_location("raw/events") == f"{tmp_path.resolve()}/lakehouse/raw/events"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("BEACON_PORTS__TRINO", "70000", "invalid setting ports.trino='70000'"),
+        ("BEACON_PORTS__TRINO", "abc", "BEACON_PORTS__TRINO"),
+        ("BEACON_PROFILE", "cloud", "invalid setting profile='cloud'"),
+        ("BEACON_KAFKA__PARTITIONS", "0", "kafka.partitions"),
+        ("BEACON_HOST", "0.0.0.0", "loopback only"),
+    ],
+)
+def test_a_bad_value_is_one_line_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, expected: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    message = str(raised.value)
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_two_services_on_one_port_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BEACON_PORTS__KAFKA", "8080")
+    with pytest.raises(SettingsError, match=r"ports\.kafka and ports\.trino are both 8080"):
+        load_settings()
+
+
+def test_docker_profile_addresses_services_by_name() -> None:
+    settings = Settings(profile="docker", host="0.0.0.0")
+    assert settings.kafka_bootstrap == "kafka:9092"
+    assert settings.trino_url == "http://trino:8080"
+    assert settings.table_location("raw/events") == "s3a://beacon-lakehouse/raw/events"

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from stack.supervisor import (
+    CorruptState,
+    PortInUse,
+    ServiceFailed,
+    Supervisor,
+    group_alive,
+)
+from tests.conftest import free_port
+
+# A parent that spawns a child in its own group: stopping must take both.
+PARENT_WITH_CHILD = (
+    "import subprocess, sys, time;"
+    "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)']);"
+    "time.sleep(600)"
+)
+
+
+@pytest.fixture
+def supervisor(tmp_path: Path) -> Supervisor:
+    return Supervisor(tmp_path / "run", tmp_path / "logs", "127.0.0.1")
+
+
+def test_start_records_and_stop_kills_the_whole_group(supervisor: Supervisor) -> None:
+    record = supervisor.start("sleeper", [sys.executable, "-c", PARENT_WITH_CHILD], {})
+    assert supervisor.running("sleeper") == record
+    time.sleep(0.5)
+    assert group_alive(record.pgid)
+    assert supervisor.stop("sleeper", grace_s=5)
+    assert not group_alive(record.pgid)
+    assert supervisor.record("sleeper") is None
+
+
+def test_stop_after_the_leader_crashed_leaves_no_orphan(supervisor: Supervisor) -> None:
+    record = supervisor.start("sleeper", [sys.executable, "-c", PARENT_WITH_CHILD], {})
+    time.sleep(0.5)
+    os.kill(record.pid, 9)  # the leader dies; its child lives on in the group
+    time.sleep(0.2)
+    assert group_alive(record.pgid)
+    assert supervisor.running("sleeper") is not None
+    supervisor.stop("sleeper", grace_s=5)
+    assert not group_alive(record.pgid)
+
+
+def test_a_port_in_use_is_refused_with_the_setting_to_change(supervisor: Supervisor) -> None:
+    port = free_port()
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", port))
+        holder.listen()
+        with pytest.raises(PortInUse) as raised:
+            supervisor.start("kafka", [sys.executable, "-c", "pass"], {"kafka": port})
+    assert f"port {port} (kafka kafka)" in str(raised.value)
+    assert "BEACON_PORTS__KAFKA" in str(raised.value)
+
+
+def test_a_process_that_dies_while_starting_is_reported_with_its_log(
+    supervisor: Supervisor,
+) -> None:
+    supervisor.start(
+        "broken", [sys.executable, "-c", "print('bad config'); raise SystemExit(3)"], {}
+    )
+    with pytest.raises(ServiceFailed, match=r"broken exited during start-up.*bad config"):
+        supervisor.wait_healthy("broken", lambda: False, timeout_s=10)
+
+
+def test_a_probe_that_never_passes_times_out_with_its_last_error(supervisor: Supervisor) -> None:
+    supervisor.start("slow", [sys.executable, "-c", "import time; time.sleep(30)"], {})
+
+    def probe() -> bool:
+        raise ConnectionRefusedError("nobody home")
+
+    with pytest.raises(ServiceFailed, match=r"not healthy after 1s.*nobody home"):
+        supervisor.wait_healthy("slow", probe, timeout_s=1)
+    supervisor.stop("slow", grace_s=2)
+
+
+def test_an_unreadable_record_is_corrupt_state(supervisor: Supervisor) -> None:
+    supervisor.run_dir.mkdir(parents=True)
+    supervisor.record_path("kafka").write_text("{not json")
+    with pytest.raises(CorruptState, match="beacon down --reset"):
+        supervisor.running("kafka")
