@@ -86,6 +86,67 @@ class SparkSettings(BaseModel):
     ui_enabled: bool = False
 
 
+class SiteSettings(BaseModel):
+    """A site (property) the collector accepts events for."""
+
+    site_id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")
+    write_key: str | None = Field(
+        default=None, description="Segment write key / GA4 api_secret; required for those"
+    )
+    domains: tuple[str, ...] = Field(default=(), description="hostnames; Plausible's domain")
+    aliases: tuple[str, ...] = Field(default=(), description="GA4 measurement id, Snowplow aid")
+    allowed_origins: tuple[str, ...] = Field(
+        default=(), description="CORS origins for browser requests; empty = the domains"
+    )
+    cookieless: bool = Field(default=True, description="hash-based visitor id, no cookie")
+
+
+DEMO_SITES = (
+    SiteSettings(
+        site_id="demo-shop",
+        write_key="demo-shop-write-key",
+        domains=("shop.example", "localhost", "127.0.0.1"),
+        aliases=("G-DEMOSHOP1",),
+    ),
+    SiteSettings(
+        site_id="demo-docs",
+        write_key="demo-docs-write-key",
+        domains=("docs.example",),
+        aliases=("G-DEMODOCS1", "docs-app"),
+    ),
+)
+
+
+class CollectorSettings(BaseModel):
+    """The ingestion service: sites, limits, the spool and the tracker."""
+
+    sites: tuple[SiteSettings, ...] = Field(
+        default=DEMO_SITES, description="JSON list in BEACON_COLLECTOR__SITES"
+    )
+    max_body_bytes: int = Field(default=512 * 1024, ge=1024)
+    max_events_per_batch: int = Field(default=500, ge=1)
+    max_event_age_hours: float = Field(default=72, gt=0)
+    max_future_skew_s: float = Field(default=60, ge=0)
+    spool_max_bytes: int = Field(default=256 * 2**20, ge=2**20)
+    tracker_path: str = Field(default="/static/p.js", pattern=r"^/[A-Za-z0-9/_.-]+\.js$")
+    salt_secret: str | None = Field(
+        default=None,
+        min_length=16,
+        description="secret of the daily visitor-hash salt; generated into the state dir locally",
+    )
+    workers: int = Field(default=1, ge=1, le=16)
+
+    @model_validator(mode="after")
+    def _unique_site_refs(self) -> CollectorSettings:
+        seen: dict[str, str] = {}
+        for site in self.sites:
+            for ref in (site.site_id, *site.domains, *site.aliases):
+                if seen.get(ref, site.site_id) != site.site_id:
+                    raise ValueError(f"{ref!r} names both {seen[ref]} and {site.site_id}")
+                seen[ref] = site.site_id
+        return self
+
+
 class JavaSettings(BaseModel):
     """Where to find JDKs; unset means discover them (JAVA_HOME, PATH, /usr/lib/jvm)."""
 
@@ -120,7 +181,17 @@ class Settings(BaseSettings):
     trino: TrinoSettings = TrinoSettings()
     spark: SparkSettings = SparkSettings()
     java: JavaSettings = JavaSettings()
+    collector: CollectorSettings = CollectorSettings()
     health_timeout_s: float = Field(default=180.0, gt=0)
+
+    @model_validator(mode="after")
+    def _secrets_outside_local(self) -> Settings:
+        if self.profile != "local" and self.collector.salt_secret is None:
+            raise ValueError(
+                "collector.salt_secret must be set outside the local profile "
+                "(BEACON_COLLECTOR__SALT_SECRET)"
+            )
+        return self
 
     @field_validator("host")
     @classmethod

@@ -66,7 +66,11 @@ def test_two_services_on_one_port_is_refused(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_docker_profile_addresses_services_by_name() -> None:
-    settings = Settings(profile="docker", host="0.0.0.0")
+    settings = Settings(
+        profile="docker",
+        host="0.0.0.0",
+        collector={"salt_secret": "s" * 16},  # type: ignore[arg-type]
+    )
     assert settings.kafka_bootstrap == "kafka:9092"
     assert settings.trino_url == "http://trino:8080"
     assert settings.table_location("raw/events") == "s3a://beacon-lakehouse/raw/events"

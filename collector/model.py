@@ -1,0 +1,95 @@
+"""The collector's vocabulary: what arrives (a Hit), what a protocol makes of it (Parsed),
+and what is rejected (a BadRow with a typed BadReason). Every protocol adapter and pipeline
+step speaks these types and nothing else."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+class Protocol(enum.StrEnum):
+    NATIVE = "native"  # our tracker and SDK
+    SEGMENT = "segment"  # Segment HTTP Tracking API
+    SNOWPLOW = "snowplow"  # Snowplow tracker protocol (GET /i, POST tp2)
+    GA4 = "ga4"  # GA4 Measurement Protocol
+    PLAUSIBLE = "plausible"  # Plausible Events API
+
+
+class BadReason(enum.StrEnum):
+    """Why input was rejected; stable names, counted in /metrics and stored in events_bad."""
+
+    MALFORMED = "malformed"  # not parseable (JSON syntax, encoding, form fields)
+    SCHEMA_VIOLATION = "schema_violation"  # parseable but not a valid events.v1 event
+    UNSUPPORTED = "unsupported"  # a valid message of the protocol that beacon does not map
+    UNKNOWN_SITE = "unknown_site"
+    BAD_WRITE_KEY = "bad_write_key"
+    ORIGIN_NOT_ALLOWED = "origin_not_allowed"
+    TOO_LARGE = "too_large"  # body over the size limit
+    TOO_MANY_EVENTS = "too_many_events"  # batch over the events-per-batch limit
+    TOO_OLD = "too_old"  # client timestamp older than the allowed age
+    DUPLICATE = "duplicate"
+
+
+class Stage(enum.StrEnum):
+    """Where in the collector a bad row was made."""
+
+    PARSE = "collector.parse"
+    AUTHORIZE = "collector.authorize"
+    VALIDATE = "collector.validate"
+    ENRICH = "collector.enrich"
+    ROUTE = "collector.route"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One HTTP request as the collector received it, before any interpretation."""
+
+    protocol: Protocol
+    method: str
+    path: str
+    query: Mapping[str, str]
+    headers: Mapping[str, str]  # lower-case names
+    body: bytes
+    client_ip: str  # used for enrichment only; never stored or sent downstream
+    received_at: datetime  # timezone-aware UTC
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What a request says about which site it is for and how it proves it.
+
+    ``site_ref`` is matched against each configured site's id, domains and aliases: the
+    native site_id, a Snowplow app id (aid), a Plausible domain, a GA4 measurement id.
+    ``write_key`` is the Segment write key (Basic auth user) or the GA4 api_secret.
+    """
+
+    site_ref: str | None = None
+    write_key: str | None = None
+
+
+@dataclass(frozen=True)
+class BadRow:
+    stage: Stage
+    reason: BadReason
+    detail: str
+    payload: str  # the original input (the whole body, or the one offending item), as text
+    protocol: Protocol
+    received_at: datetime
+    site_id: str | None = None
+
+
+@dataclass
+class Parsed:
+    """What a protocol adapter makes of a Hit.
+
+    ``events`` hold events.v1 client fields (lakehouse.schema.CLIENT_FIELDS names), not yet
+    validated; ``site_id`` in them may be missing, the pipeline fills it from Credentials.
+    """
+
+    credentials: Credentials
+    events: list[dict[str, Any]] = field(default_factory=list)
+    bad: list[BadRow] = field(default_factory=list)
