@@ -69,7 +69,7 @@ def test_docker_profile_addresses_services_by_name() -> None:
     settings = Settings(
         profile="docker",
         host="0.0.0.0",
-        collector={"salt_secret": "s" * 16},  # type: ignore[arg-type]
+        collector={"salt_secret": "s" * 16},
     )
     assert settings.kafka_bootstrap == "kafka:9092"
     assert settings.trino_url == "http://trino:8080"
