@@ -9,6 +9,7 @@ The `docker` profile switches the defaults that differ in the multi-container de
 
 from __future__ import annotations
 
+import json
 import os
 from functools import cached_property
 from pathlib import Path
@@ -255,6 +256,15 @@ class Settings(BaseSettings):
     @property
     def run_path(self) -> Path:
         return self.state_path / "run"
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The settings as BEACON_* variables, so a child process loads exactly these settings."""
+    env: dict[str, str] = {}
+    for name, value in settings.model_dump(mode="json", exclude_none=True).items():
+        key = ENV_PREFIX + name.upper()
+        env[key] = value if isinstance(value, str) else json.dumps(value)
+    return env
 
 
 def _describe(error: ValidationError) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 from lakehouse.artifacts import MissingArtifacts
 from lakehouse.jdk import JdkNotFound
-from lakehouse.settings import Settings, SettingsError, load_settings
+from lakehouse.settings import Settings, SettingsError, load_settings, settings_env
 from stack.errors import BeaconError
 from stack.registry import SERVICES, select
 from stack.service import Service
@@ -51,7 +51,11 @@ def start_service(service: Service, settings: Settings, supervisor: Supervisor) 
     say(f"  {service.name}: preparing")
     launch = service.prepare(settings)
     record = supervisor.start(
-        service.name, launch.argv, service.ports(settings), env=launch.env, cwd=launch.cwd
+        service.name,
+        launch.argv,
+        service.ports(settings),
+        env={**settings_env(settings), **launch.env},
+        cwd=launch.cwd,
     )
     say(f"  {service.name}: started (pid {record.pid}), waiting until healthy")
     took = supervisor.wait_healthy(

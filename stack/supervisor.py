@@ -106,6 +106,12 @@ def pid_alive(pid: int) -> bool:
         return True
 
 
+def inherited_env() -> dict[str, str]:
+    """The environment a service inherits: ours without BEACON_* settings, which the caller
+    passes explicitly so a service runs with exactly the settings it was started with."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("BEACON_")}
+
+
 class Supervisor:
     """Starts, tracks and stops the process groups of one state dir."""
 
@@ -164,7 +170,7 @@ class Supervisor:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 cwd=cwd,
-                env={**os.environ, **(env or {})},
+                env={**inherited_env(), **(env or {})},
                 start_new_session=True,
             )
         record = ProcessRecord(
