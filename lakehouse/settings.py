@@ -148,6 +148,26 @@ class CollectorSettings(BaseModel):
         return self
 
 
+class StreamingSettings(BaseModel):
+    """The speed layer (streaming/): Kafka -> raw.events and the live.* aggregates."""
+
+    trigger_interval_s: float = Field(default=2.0, gt=0, description="micro-batch interval")
+    watermark_s: int = Field(
+        default=600, ge=0, description="lateness (event time) the live aggregates accept"
+    )
+    dedupe_window_s: int = Field(
+        default=600, ge=0, description="how long an event_id is remembered to drop repeats"
+    )
+    max_offsets_per_trigger: int = Field(default=200_000, ge=1)
+    driver_memory: str = "1g"
+    checkpoint_uri: str | None = Field(
+        default=None, description="checkpoint root; <state_dir>/streaming/checkpoints if unset"
+    )
+    uniques_rsd: float = Field(
+        default=0.02, ge=0.005, le=0.2, description="relative std error of unique visitors"
+    )
+
+
 class JavaSettings(BaseModel):
     """Where to find JDKs; unset means discover them (JAVA_HOME, PATH, /usr/lib/jvm)."""
 
@@ -183,6 +203,7 @@ class Settings(BaseSettings):
     spark: SparkSettings = SparkSettings()
     java: JavaSettings = JavaSettings()
     collector: CollectorSettings = CollectorSettings()
+    streaming: StreamingSettings = StreamingSettings()
     health_timeout_s: float = Field(default=180.0, gt=0)
 
     @model_validator(mode="after")
