@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from stack.collector_service import COLLECTOR
 from stack.errors import BeaconError
 from stack.kafka_broker import KAFKA
 from stack.service import Service
 from stack.trino_server import TRINO
 
-SERVICES: tuple[Service, ...] = (KAFKA, TRINO)
+SERVICES: tuple[Service, ...] = (KAFKA, TRINO, COLLECTOR)
 BY_NAME = {service.name: service for service in SERVICES}
 
 

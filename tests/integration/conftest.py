@@ -66,3 +66,12 @@ def spark(settings: Settings) -> Iterator[SparkSession]:
     session = spark_session(settings, "beacon-tests")
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def collector(kafka: Settings, supervisor: Supervisor) -> Iterator[Settings]:
+    from stack.collector_service import COLLECTOR
+
+    start_service(COLLECTOR, kafka, supervisor)
+    yield kafka
+    supervisor.stop("collector")

@@ -1,0 +1,211 @@
+"""Where accepted records go: Kafka (with the durable spool behind it), or nowhere.
+
+:class:`KafkaSink` waits for the broker's acknowledgement (acks=all, idempotent producer)
+before a request is answered; a record the broker does not acknowledge within the delivery
+timeout goes to the fsync'd spool instead, and from then on new records go to the spool too
+(so they stay in order) until the replay task has drained it back into Kafka.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from collector.metrics import Metrics
+from collector.spool import Record, Spool
+
+
+class Delivery(enum.StrEnum):
+    KAFKA = "kafka"
+    SPOOL = "spool"
+    DISCARDED = "discarded"  # the no-op sink of the benchmark
+
+
+class Sink(Protocol):
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def deliver(self, records: Sequence[Record]) -> Delivery:
+        """Make ``records`` durable; raises SpoolFull if that is impossible."""
+        ...
+
+    def health(self) -> dict[str, Any]: ...
+
+
+class NoopSink:
+    """Accepts and discards: the framework's ceiling in the benchmark."""
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def deliver(self, records: Sequence[Record]) -> Delivery:
+        return Delivery.DISCARDED
+
+    def health(self) -> dict[str, Any]:
+        return {"sink": "noop"}
+
+
+class MemorySink:
+    """Keeps records in a list: for unit tests of the HTTP layer."""
+
+    def __init__(self) -> None:
+        self.records: list[Record] = []
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def deliver(self, records: Sequence[Record]) -> Delivery:
+        self.records.extend(records)
+        return Delivery.KAFKA
+
+    def health(self) -> dict[str, Any]:
+        return {"sink": "memory", "records": len(self.records)}
+
+
+def producer_config(bootstrap: str, delivery_timeout_s: float) -> dict[str, Any]:
+    return {
+        "bootstrap.servers": bootstrap,
+        "client.id": "beacon-collector",
+        "acks": "all",
+        "enable.idempotence": True,
+        "compression.type": "lz4",
+        "linger.ms": 5,
+        "batch.num.messages": 10_000,
+        "queue.buffering.max.messages": 500_000,
+        "message.timeout.ms": int(delivery_timeout_s * 1000),
+        "reconnect.backoff.max.ms": 1000,
+        "socket.connection.setup.timeout.ms": 2000,
+    }
+
+
+class KafkaSink:
+    def __init__(
+        self,
+        bootstrap: str,
+        spool: Spool,
+        metrics: Metrics,
+        delivery_timeout_s: float = 3.0,
+        replay_interval_s: float = 1.0,
+    ) -> None:
+        from confluent_kafka import Producer
+
+        self._producer = Producer(producer_config(bootstrap, delivery_timeout_s))
+        self._spool = spool
+        self._metrics = metrics
+        self._replay_interval_s = replay_interval_s
+        # Start in spool mode if a previous run left records behind: they go first.
+        self.spooling = not spool.is_empty()
+        self._running = threading.Event()
+        self._poller: threading.Thread | None = None
+        self._replayer: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._running.set()
+        self._poller = threading.Thread(target=self._poll, name="kafka-poll", daemon=True)
+        self._poller.start()
+        self._replayer = asyncio.create_task(self._replay_forever())
+
+    async def stop(self) -> None:
+        if self._replayer is not None:
+            self._replayer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._replayer
+        remaining = await asyncio.to_thread(self._producer.flush, 10)
+        self._running.clear()
+        if self._poller is not None:
+            self._poller.join(timeout=5)
+        if remaining:
+            self._metrics.count("collector_unflushed_on_stop_total", remaining)
+
+    def _poll(self) -> None:
+        while self._running.is_set():
+            self._producer.poll(0.05)
+
+    async def _produce(self, records: Sequence[Record]) -> list[Record]:
+        """Produce and await every acknowledgement; the records that failed."""
+        assert self._loop is not None
+        loop = self._loop
+        pending: list[tuple[Record, asyncio.Future[bool]]] = []
+        failed: list[Record] = []
+        started = time.perf_counter()
+        for record in records:
+            future: asyncio.Future[bool] = loop.create_future()
+
+            def acknowledged(
+                error: Any, _message: Any, future: asyncio.Future[bool] = future
+            ) -> None:
+                loop.call_soon_threadsafe(_settle, future, error is None)
+
+            try:
+                self._producer.produce(
+                    record.topic, value=record.value, key=record.key, on_delivery=acknowledged
+                )
+            except BufferError:  # the producer's local queue is full
+                failed.append(record)
+            else:
+                pending.append((record, future))
+        results = await asyncio.gather(*(future for _, future in pending))
+        self._metrics.observe("collector_produce_seconds", time.perf_counter() - started)
+        failed.extend(record for (record, _), ok in zip(pending, results, strict=True) if not ok)
+        return failed
+
+    async def deliver(self, records: Sequence[Record]) -> Delivery:
+        if not self.spooling:
+            failed = await self._produce(records)
+            if not failed:
+                return Delivery.KAFKA
+            self.spooling = True
+            records = failed
+        await asyncio.to_thread(self._spool.append, list(records))
+        self._metrics.count("collector_spooled_total", len(records))
+        return Delivery.SPOOL
+
+    async def replay_once(self) -> bool:
+        """Move the oldest spool segment into Kafka; True if one moved."""
+        oldest = await asyncio.to_thread(self._spool.oldest)
+        if oldest is None:
+            self.spooling = False
+            return False
+        segment, records = oldest
+        if records and await self._produce(records):
+            return False  # Kafka still unreachable: the segment stays, replayed whole later
+        await asyncio.to_thread(self._spool.remove, segment)
+        self._metrics.count("collector_replayed_total", len(records))
+        if self._spool.is_empty():
+            self.spooling = False
+        return True
+
+    async def _replay_forever(self) -> None:
+        while True:
+            try:
+                moved = await self.replay_once()
+            except Exception:  # keep replaying; the next round retries the same segment
+                moved = False
+            if not moved:
+                await asyncio.sleep(self._replay_interval_s)
+
+    def health(self) -> dict[str, Any]:
+        return {
+            "sink": "kafka",
+            "mode": "spooling" if self.spooling else "direct",
+            "spool_bytes": self._spool.size_bytes,
+        }
+
+
+def _settle(future: asyncio.Future[bool], ok: bool) -> None:
+    if not future.done():
+        future.set_result(ok)

@@ -1,0 +1,91 @@
+"""The collector as a running service against the real Kafka broker."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from lakehouse.schema import EventV1
+from lakehouse.settings import Settings
+
+BROWSER = {
+    "user-agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Safari/537.36",
+    "accept-language": "de-DE,de;q=0.9",
+    "content-type": "text/plain;charset=UTF-8",
+    "origin": "https://shop.example",
+}
+
+
+def read_topic(settings: Settings, topic: str, wanted: set[str], key: str) -> dict[str, Any]:
+    from kafka import KafkaConsumer
+
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=settings.kafka_bootstrap,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=15_000,
+        value_deserializer=json.loads,
+    )
+    found: dict[str, Any] = {}
+    try:
+        for message in consumer:
+            if message.value.get(key) in wanted:
+                found[message.value[key]] = message
+            if set(found) == wanted:
+                break
+    finally:
+        consumer.close()
+    return found
+
+
+def test_accepted_events_are_in_kafka_enriched_and_keyed(collector: Settings) -> None:
+    url = f"http://{collector.host}:{collector.ports.collector}"
+    now = datetime.now(UTC).isoformat()
+    events: list[dict[str, Any]] = [
+        {
+            "event_id": str(uuid.uuid4()),
+            "type": "page",
+            "name": "pageview",
+            "site_id": "demo-shop",
+            "client_ts": now,
+            "url": f"https://shop.example/product/{n}?utm_source=newsletter&utm_medium=cpc",
+            "referrer": "https://www.google.com/search?q=shoes",
+            "properties": {"n": str(n)},
+        }
+        for n in range(5)
+    ]
+    response = httpx.post(f"{url}/x/b", content=json.dumps(events), headers=BROWSER)
+    assert response.status_code == 202, response.text
+    assert response.json() == {"accepted": 5, "rejected": 0}
+    assert response.headers["access-control-allow-origin"] == "https://shop.example"
+
+    ids = {e["event_id"] for e in events}
+    found = read_topic(collector, collector.kafka.events_topic, ids, "event_id")
+    assert set(found) == ids
+    for message in found.values():
+        record = EventV1.model_validate(message.value)
+        assert record.site_id == "demo-shop"  # type: ignore[attr-defined]
+        assert record.browser == "Chrome" and record.os == "Linux"  # type: ignore[attr-defined]
+        assert record.device_type == "desktop" and record.is_bot is False  # type: ignore[attr-defined]
+        assert record.referrer_class == "search" and record.utm_source == "newsletter"  # type: ignore[attr-defined]
+        assert record.protocol == "native"  # type: ignore[attr-defined]
+        assert message.key == f"demo-shop:{record.visitor_id}".encode()  # type: ignore[attr-defined]
+        assert "ip" not in message.value and "127.0.0.1" not in json.dumps(message.value)
+
+
+def test_bad_input_becomes_a_bad_row_in_kafka(collector: Settings) -> None:
+    url = f"http://{collector.host}:{collector.ports.collector}"
+    marker = str(uuid.uuid4())
+    bad = {"event_id": marker, "type": "page", "site_id": "demo-shop", "client_ts": "not a time"}
+    response = httpx.post(f"{url}/x/e", content=json.dumps(bad), headers=BROWSER)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["reason"] == "schema_violation"
+    rows = read_topic(collector, collector.kafka.bad_topic, {"demo-shop"}, "site_id")
+    row = rows["demo-shop"].value
+    assert row["stage"] == "collector.validate" and row["reason"] == "schema_violation"
+    assert marker in row["payload"]

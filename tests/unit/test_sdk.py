@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from beacon_sdk import Client, SendResult
+
+
+class Recorder:
+    """A send function that answers from a script of results and records every batch."""
+
+    def __init__(self, *results: SendResult) -> None:
+        self.results = list(results)
+        self.batches: list[list[dict[str, Any]]] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, endpoint: str, events: list[dict[str, Any]], timeout: float) -> SendResult:
+        with self.lock:
+            self.batches.append(events)
+            return self.results.pop(0) if self.results else SendResult(True, False, 202, "")
+
+
+def test_events_are_batched_with_the_contract_fields() -> None:
+    send = Recorder()
+    client = Client("http://collector", "demo-shop", batch_size=50, send=send, sleep=lambda s: None)
+    for n in range(120):
+        client.track("signup", user_id=f"u{n}", properties={"plan": "pro", "seats": 3})
+    assert client.flush(5)
+    client.close()
+    events = [e for batch in send.batches for e in batch]
+    assert len(events) == 120 and client.sent == 120
+    assert max(len(b) for b in send.batches) <= 50
+    first = events[0]
+    assert first["site_id"] == "demo-shop" and first["type"] == "track"
+    assert first["properties"] == {"plan": "pro", "seats": "3"}
+    assert first["library_name"] == "beacon-python"
+    assert len({e["event_id"] for e in events}) == 120
+
+
+def test_retryable_failures_are_retried_with_backoff_then_succeed() -> None:
+    send = Recorder(SendResult(False, True, 503, "busy"), SendResult(False, True, None, "refused"))
+    delays: list[float] = []
+    client = Client("http://collector", "s", send=send, sleep=delays.append, backoff_s=0.1)
+    client.page("https://shop.example/", title="Home")
+    assert client.flush(5)
+    client.close()
+    assert len(send.batches) == 3 and client.sent == 1
+    assert len(delays) == 2 and delays[1] > delays[0] * 0.5  # grows (with jitter)
+
+
+def test_a_client_error_is_not_retried() -> None:
+    send = Recorder(SendResult(False, False, 400, "schema_violation"))
+    client = Client("http://collector", "s", send=send, sleep=lambda s: None)
+    client.track("x")
+    assert client.flush(5)
+    client.close()
+    assert len(send.batches) == 1 and client.failed == 1 and client.sent == 0
+
+
+def test_a_full_queue_drops_and_counts_instead_of_blocking() -> None:
+    release = threading.Event()
+
+    def blocked(endpoint: str, events: list[dict[str, Any]], timeout: float) -> SendResult:
+        release.wait(5)
+        return SendResult(True, False, 202, "")
+
+    client = Client("http://collector", "s", max_queue=5, batch_size=1, send=blocked)
+    ids = [client.track("e") for _ in range(20)]
+    assert client.dropped >= 10 and ids.count(None) == client.dropped
+    release.set()
+    client.close()
+
+
+def test_an_unreachable_collector_never_raises_into_the_caller() -> None:
+    client = Client("http://127.0.0.1:9", "s", max_retries=1, backoff_s=0.01, timeout_s=0.5)
+    assert client.track("e") is not None
+    assert client.flush(10)
+    client.close()
+    assert client.failed == 1
