@@ -1,0 +1,1 @@
+"""beacon collector: HTTP ingestion of events.v1 from our tracker and third-party protocols."""

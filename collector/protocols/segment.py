@@ -1,0 +1,168 @@
+"""Segment HTTP Tracking API: ``POST /v1/{track,page,screen,identify}`` with one message,
+``POST /v1/batch`` with ``{"batch": [...]}`` of typed messages. The write key is the Basic
+auth user name (empty password) or ``writeKey`` in the body.
+
+context.userAgent and context.ip are not read: enrichment uses the HTTP request's own
+User-Agent and address, and events.v1 has no field for a client-claimed one."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qsl
+
+from collector.model import BadReason, Credentials, Hit, Parsed
+from collector.protocols.decoding import (
+    Malformed,
+    NewId,
+    basic_auth_user,
+    body_text,
+    decode_json_object,
+    endpoint,
+    json_kind,
+    map_items,
+    rejected,
+    uuid4_str,
+)
+from collector.protocols.fields import (
+    finish_event,
+    first_text,
+    parse_iso_timestamp,
+    skew_corrected,
+    text,
+)
+from lakehouse.schema import EventType
+
+PATH_PREFIX = "/v1/"
+BATCH_PATH = "/v1/batch"
+MAPPED_TYPES = {
+    "track": EventType.TRACK,
+    "page": EventType.PAGE,
+    "screen": EventType.SCREEN,
+    "identify": EventType.IDENTIFY,
+}
+UNMAPPED_TYPES = frozenset({"alias", "group"})  # valid Segment calls with no events.v1 meaning
+MESSAGE_PATHS = tuple(PATH_PREFIX + kind for kind in (*MAPPED_TYPES, *sorted(UNMAPPED_TYPES)))
+
+# Page properties that analytics.js copies from context.page: mapped to fields, not kept twice.
+PAGE_PROPERTIES = frozenset({"url", "path", "title", "referrer", "search"})
+CAMPAIGN_TO_UTM = {
+    "source": "utm_source",
+    "medium": "utm_medium",
+    "name": "utm_campaign",
+    "term": "utm_term",
+    "content": "utm_content",
+}
+
+
+def parse(hit: Hit, new_id: NewId = uuid4_str) -> Parsed:
+    credentials = Credentials(write_key=basic_auth_user(hit))
+    try:
+        body = decode_json_object(hit)
+        if credentials.write_key is None:
+            credentials = Credentials(write_key=text(body.get("writeKey")))
+        if endpoint(hit) == BATCH_PATH:
+            items = body.get("batch")
+            if not isinstance(items, list):
+                raise Malformed(f"'batch' is a JSON {json_kind(items)}; expected an array")
+        else:
+            items = [{**body, "type": endpoint(hit).removeprefix(PATH_PREFIX)}]
+    except Malformed as error:
+        return rejected(hit, credentials, error)
+    shared_context = _mapping(body.get("context"))
+    sent_at = body.get("sentAt")
+
+    def map_item(item: Any) -> dict[str, Any]:
+        if not isinstance(item, dict):
+            raise Malformed(f"message is a JSON {json_kind(item)}; expected an object")
+        return _event(item, shared_context, sent_at, hit, new_id)
+
+    events, bad = map_items(hit, items, map_item)
+    if endpoint(hit) != BATCH_PATH:  # the one message is the body as sent
+        bad = [replace(row, payload=body_text(hit)) for row in bad]
+    return Parsed(credentials, events, bad)
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _event(
+    message: dict[str, Any],
+    shared_context: Mapping[str, Any],
+    batch_sent_at: Any,
+    hit: Hit,
+    new_id: NewId,
+) -> dict[str, Any]:
+    kind = message.get("type")
+    if kind in UNMAPPED_TYPES:
+        raise Malformed(f"Segment {kind} calls have no events.v1 mapping", BadReason.UNSUPPORTED)
+    if kind not in MAPPED_TYPES:
+        raise Malformed(f"unknown message type {kind!r}")
+    event_type = MAPPED_TYPES[kind]
+    context = {**shared_context, **_mapping(message.get("context"))}
+    page = _mapping(context.get("page"))
+    campaign = _mapping(context.get("campaign"))
+    library = _mapping(context.get("library"))
+    screen = _mapping(context.get("screen"))
+    source = message.get("traits" if event_type is EventType.IDENTIFY else "properties")
+    properties: dict[str, Any] = dict(_mapping(source))
+    page_properties: Mapping[str, Any] = {}
+    if event_type is EventType.PAGE:
+        page_properties = {k: properties.pop(k) for k in PAGE_PROPERTIES & properties.keys()}
+    if event_type in (EventType.PAGE, EventType.SCREEN) and message.get("category"):
+        properties.setdefault("category", message["category"])
+
+    if event_type is EventType.TRACK:
+        name = text(message.get("event"))
+        if name is None:
+            raise Malformed("track message without 'event'")
+    elif event_type is EventType.PAGE:
+        name = "pageview"
+        if message.get("name"):
+            properties.setdefault("page_name", message["name"])
+    elif event_type is EventType.SCREEN:
+        name = text(message.get("name")) or "screenview"
+    else:
+        name = "identify"
+
+    fields: dict[str, Any] = {
+        "event_id": first_text(message.get("messageId")) or new_id(),
+        "type": event_type.value,
+        "name": name,
+        "anonymous_id": first_text(message.get("anonymousId")),
+        "user_id": first_text(message.get("userId")),
+        "client_ts": _client_ts(message, batch_sent_at, hit.received_at),
+        "url": first_text(page_properties.get("url"), page.get("url")),
+        "path": first_text(page_properties.get("path"), page.get("path")),
+        "title": first_text(page_properties.get("title"), page.get("title")),
+        "referrer": first_text(page_properties.get("referrer"), page.get("referrer")),
+        "screen_width": screen.get("width"),
+        "screen_height": screen.get("height"),
+        "language": first_text(context.get("locale")),
+        "properties": properties,
+        "library_name": first_text(library.get("name")),
+        "library_version": first_text(library.get("version")),
+    }
+    for key, utm in CAMPAIGN_TO_UTM.items():
+        fields[utm] = first_text(campaign.get(key))
+    search = first_text(page_properties.get("search"), page.get("search")) or ""
+    for key, value in parse_qsl(search.removeprefix("?")):
+        if key in fields and key.startswith("utm_") and fields[key] is None:
+            fields[key] = value
+    return finish_event(fields)
+
+
+def _client_ts(message: Mapping[str, Any], batch_sent_at: Any, received_at: datetime) -> datetime:
+    """Segment's rule: an explicit timestamp stands; else originalTimestamp moved by the
+    device clock's offset (sentAt vs receipt); else the receipt time."""
+    if message.get("timestamp") is not None:
+        return parse_iso_timestamp(message["timestamp"], "timestamp")
+    if message.get("originalTimestamp") is not None:
+        created = parse_iso_timestamp(message["originalTimestamp"], "originalTimestamp")
+        sent_value = message.get("sentAt", batch_sent_at)
+        sent = None if sent_value is None else parse_iso_timestamp(sent_value, "sentAt")
+        return skew_corrected(created, sent, received_at)
+    return received_at

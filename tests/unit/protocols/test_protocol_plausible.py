@@ -1,0 +1,94 @@
+"""Plausible Events API, with request bodies written as Plausible's public docs show them,
+and the compact keys its own script sends."""
+
+from __future__ import annotations
+
+import json
+
+from collector.model import BadReason, Hit, Protocol
+from collector.protocols import plausible
+from tests.unit.protocols.capture import RECEIVED_AT, SequentialIds, make_hit
+
+HEADERS = {
+    "user-agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/104.0.5112.102 Safari/537.36 OPR/90.0.4480.84",
+    "x-forwarded-for": "127.0.0.1",
+    "content-type": "application/json",
+}
+
+
+def _hit(body: str) -> Hit:
+    return make_hit(Protocol.PLAUSIBLE, "POST", "/api/event", body.encode(), headers=HEADERS)
+
+
+def test_pageview_from_the_docs() -> None:
+    parsed = plausible.parse(
+        _hit('{"name":"pageview","url":"http://dummy.site","domain":"dummy.site"}'), SequentialIds()
+    )
+    assert parsed.credentials.site_ref == "dummy.site" and parsed.credentials.write_key is None
+    assert parsed.bad == []
+    assert parsed.events == [
+        {
+            "event_id": "id-1",
+            "type": "page",
+            "name": "pageview",
+            "client_ts": RECEIVED_AT,
+            "url": "http://dummy.site",
+            "path": "/",
+        }
+    ]
+
+
+def test_custom_event_with_props_revenue_and_referrer() -> None:
+    body = (
+        '{"name":"Purchase","url":"https://shop.example/thanks?utm_campaign=bf","domain":"shop.example",'
+        '"referrer":"https://duckduckgo.com/","props":{"plan":"pro","seats":3,"trial":false},'
+        '"revenue":{"currency":"USD","amount":1322.22}}'
+    )
+    [event] = plausible.parse(_hit(body), SequentialIds()).events
+    assert (event["type"], event["name"]) == ("track", "Purchase")
+    assert event["referrer"] == "https://duckduckgo.com/" and event["utm_campaign"] == "bf"
+    assert event["properties"] == {
+        "plan": "pro",
+        "seats": "3",
+        "trial": "false",
+        "revenue_amount": "1322.22",
+        "revenue_currency": "USD",
+    }
+
+
+def test_script_short_keys_rollup_domains_and_hash_routing() -> None:
+    body = {
+        "n": "pageview",
+        "u": "https://app.example/#/settings/profile",
+        "d": "app.example,rollup.example",
+        "r": None,
+        "p": json.dumps({"author": "Ada"}),  # older scripts send props JSON-encoded
+        "h": 1,
+        "i": False,
+    }
+    parsed = plausible.parse(_hit(json.dumps(body)))
+    assert parsed.credentials.site_ref == "app.example"
+    [event] = parsed.events
+    assert event["path"] == "/#/settings/profile"
+    assert event["properties"] == {"author": "Ada", "interactive": "false"}
+    assert "referrer" not in event
+
+
+def test_bad_requests_are_typed_and_keep_the_domain() -> None:
+    site = '"url":"http://dummy.site","domain":"dummy.site"'
+    cases = {
+        '{"url":"http://dummy.site","domain":"dummy.site"}': "event without 'name'",
+        '{"name":"pageview","domain":"dummy.site"}': "event without 'url'",
+        '{"name":"x",' + site + ',"props":[1]}': "'props' is a JSON array",
+        '{"name":"x",' + site + ',"props":"{oops"}': "'props' is a string",
+        '{"name":"x",' + site + ',"revenue":12}': "'revenue' is a JSON number",
+    }
+    for body, detail in cases.items():
+        parsed = plausible.parse(_hit(body))
+        assert parsed.events == [] and parsed.credentials.site_ref == "dummy.site"
+        [bad] = parsed.bad
+        assert (bad.reason, bad.payload) == (BadReason.MALFORMED, body)
+        assert bad.detail.startswith(detail), bad.detail
+    [bad] = plausible.parse(_hit("name=pageview")).bad
+    assert bad.reason is BadReason.MALFORMED and bad.detail.startswith("body is not JSON")
