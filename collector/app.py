@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 
+from collector.enrich import warm_up
 from collector.metrics import Metrics
 from collector.model import BadReason, Hit, Protocol
 from collector.openapi import openapi_document
@@ -145,6 +146,7 @@ class CollectorApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                warm_up()  # load parsers and geo data now, not on the first request
                 await self.sink.start()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":

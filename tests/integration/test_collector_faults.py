@@ -1,0 +1,155 @@
+"""No accepted event is lost when Kafka goes away: the collector spools and replays.
+
+These tests run their own Kafka broker and collector (not the session's), since they stop
+and restart them."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from lakehouse.settings import Ports, Settings, load_settings
+from stack.cli import start_service, supervisor_for
+from stack.collector_service import COLLECTOR
+from stack.kafka_broker import KAFKA
+from stack.state import open_state_dir
+from stack.supervisor import Supervisor
+from tests.conftest import free_port
+
+HEADERS = {
+    "content-type": "application/json",
+    "user-agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0",
+    "accept-language": "en",
+}
+
+
+@pytest.fixture
+def own_stack(tmp_path: Path) -> Iterator[tuple[Settings, Supervisor]]:
+    ports = Ports(
+        collector=free_port(),
+        reporting=free_port(),
+        trino=free_port(),
+        airflow=free_port(),
+        superset=free_port(),
+        kafka=free_port(),
+        kafka_controller=free_port(),
+    )
+    settings = load_settings(state_dir=tmp_path / "state", ports=ports)
+    open_state_dir(settings)
+    supervisor = supervisor_for(settings)
+    start_service(KAFKA, settings, supervisor)
+    start_service(COLLECTOR, settings, supervisor)
+    yield settings, supervisor
+    for name in ("collector", "kafka"):
+        supervisor.stop(name)
+
+
+def batch(count: int) -> list[dict[str, Any]]:
+    now = datetime.now(UTC).isoformat()
+    return [
+        {
+            "event_id": str(uuid.uuid4()),
+            "type": "track",
+            "name": "add_to_cart",
+            "site_id": "demo-shop",
+            "anonymous_id": f"v{n % 7}",
+            "client_ts": now,
+            "url": "https://shop.example/cart",
+        }
+        for n in range(count)
+    ]
+
+
+def event_ids_in_kafka(settings: Settings, expected: int) -> list[str]:
+    from kafka import KafkaConsumer
+
+    consumer = KafkaConsumer(
+        settings.kafka.events_topic,
+        bootstrap_servers=settings.kafka_bootstrap,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=10_000,
+    )
+    ids: list[str] = []
+    try:
+        for message in consumer:
+            ids.append(json.loads(message.value)["event_id"])
+            if len(set(ids)) >= expected:
+                break
+    finally:
+        consumer.close()
+    return ids
+
+
+def wait_drained(url: str, timeout_s: float = 90) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        health: dict[str, Any] = httpx.get(f"{url}/health", timeout=5).json()
+        if health["mode"] == "direct" and health["spool_bytes"] == 0:
+            return health
+        time.sleep(0.5)
+    raise AssertionError(f"spool not drained: {health}")
+
+
+def test_kafka_down_during_load_loses_nothing(own_stack: tuple[Settings, Supervisor]) -> None:
+    settings, supervisor = own_stack
+    url = f"http://{settings.host}:{settings.ports.collector}"
+    sent: list[str] = []
+    statuses: list[int] = []
+    done = threading.Event()
+
+    def load() -> None:
+        with httpx.Client(timeout=30) as client:
+            for _ in range(150):  # 150 requests x 20 events, paced over the outage
+                events = batch(20)
+                response = client.post(f"{url}/x/b", content=json.dumps(events), headers=HEADERS)
+                statuses.append(response.status_code)
+                if response.status_code < 300:
+                    sent.extend(e["event_id"] for e in events)
+                time.sleep(0.02)
+        done.set()
+
+    loader = threading.Thread(target=load)
+    loader.start()
+    time.sleep(1.0)
+    supervisor.stop("kafka")
+    time.sleep(4.0)
+    spooling = httpx.get(f"{url}/health").json()
+    start_service(KAFKA, settings, supervisor)
+    loader.join(timeout=240)
+    assert done.is_set()
+    assert set(statuses) <= {200, 202}, statuses
+    assert spooling["mode"] == "spooling"
+
+    wait_drained(url)
+    ids = event_ids_in_kafka(settings, len(sent))
+    assert set(sent) <= set(ids), f"{len(set(sent) - set(ids))} accepted events missing"
+    metrics = httpx.get(f"{url}/metrics").text
+    assert "collector_spooled_total" in metrics and "collector_replayed_total" in metrics
+
+
+def test_a_restarted_collector_replays_its_spool(own_stack: tuple[Settings, Supervisor]) -> None:
+    settings, supervisor = own_stack
+    url = f"http://{settings.host}:{settings.ports.collector}"
+    supervisor.stop("kafka")
+    events = batch(50)
+    response = httpx.post(f"{url}/x/b", content=json.dumps(events), headers=HEADERS, timeout=30)
+    assert response.status_code == 202
+    assert httpx.get(f"{url}/health").json()["spool_bytes"] > 0
+    supervisor.stop("collector")  # stops with the events still in the spool
+    spool = settings.state_path / "collector" / "spool"
+    assert any(spool.glob("*.jsonl"))
+
+    start_service(KAFKA, settings, supervisor)
+    start_service(COLLECTOR, settings, supervisor)
+    wait_drained(url)
+    ids = event_ids_in_kafka(settings, len(events))
+    assert {e["event_id"] for e in events} <= set(ids)
