@@ -14,7 +14,7 @@ def main() -> int:
 
     from collector.app import CollectorApp
     from collector.secret import salt_secret
-    from collector.sink import KafkaSink
+    from collector.sink import KafkaSink, NoopSink, Sink
     from collector.spool import Spool
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -25,7 +25,13 @@ def main() -> int:
         return 2
     metrics = Metrics()
     spool = Spool(settings.state_path / "collector" / "spool", settings.collector.spool_max_bytes)
-    sink = KafkaSink(settings.kafka_bootstrap, spool, metrics)
+    sink: Sink = (
+        NoopSink()
+        if settings.collector.sink == "discard"
+        else KafkaSink(
+            settings.kafka_bootstrap, spool, metrics, settings.collector.delivery_timeout_s
+        )
+    )
     app = CollectorApp(settings, sink, salt_secret(settings), metrics)
     uvicorn.run(
         app,

@@ -252,8 +252,10 @@ class CollectorApp:
 
     @staticmethod
     def with_cors(response: Response, headers: dict[str, str]) -> Response:
+        # Errors carry the header too: without it a browser hides a 4xx from the tracker as a
+        # network error, and the tracker would retry what must not be retried.
         origin = headers.get("origin")
-        if origin and response.status < 400:
+        if origin:
             response.headers["access-control-allow-origin"] = origin
             response.headers["vary"] = "Origin"
         return response

@@ -135,7 +135,12 @@ class CollectorSettings(BaseModel):
         min_length=16,
         description="secret of the daily visitor-hash salt; generated into the state dir locally",
     )
-    workers: int = Field(default=1, ge=1, le=16)
+    sink: Literal["kafka", "discard"] = Field(
+        default="kafka", description="discard = accept and drop: only to benchmark the collector"
+    )
+    delivery_timeout_s: float = Field(
+        default=3.0, gt=0, le=60, description="wait for Kafka's ack before spooling an event"
+    )
 
     @model_validator(mode="after")
     def _unique_site_refs(self) -> CollectorSettings:

@@ -1,11 +1,26 @@
-"""Shared fixtures: every test tier gets its marker from its folder."""
+"""Shared fixtures: every test tier gets its marker from its folder, and the tiers that need
+real services share one Kafka broker, Trino server, collector and Spark session, started on
+free ports in a temporary state dir and stopped at the end of the run."""
 
 from __future__ import annotations
 
-import socket
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+from lakehouse.settings import Ports, Settings, load_settings
+from stack.cli import start_service, supervisor_for
+from stack.kafka_broker import KAFKA
+from stack.state import open_state_dir
+from stack.supervisor import Supervisor, free_port
+from stack.trino_server import TRINO
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+__all__ = ["free_port"]
 
 TIERS = ("unit", "integration", "e2e")
 
@@ -17,8 +32,56 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(getattr(pytest.mark, tier))
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    state: Path = tmp_path_factory.mktemp("beacon-state")
+    ports = Ports(
+        collector=free_port(),
+        reporting=free_port(),
+        trino=free_port(),
+        airflow=free_port(),
+        superset=free_port(),
+        kafka=free_port(),
+        kafka_controller=free_port(),
+    )
+    settings = load_settings(state_dir=state, ports=ports)
+    open_state_dir(settings)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def supervisor(settings: Settings) -> Iterator[Supervisor]:
+    supervisor = supervisor_for(settings)
+    yield supervisor
+    for name in ("trino", "kafka"):
+        supervisor.stop(name)
+
+
+@pytest.fixture(scope="session")
+def kafka(settings: Settings, supervisor: Supervisor) -> Settings:
+    start_service(KAFKA, settings, supervisor)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def trino(settings: Settings, supervisor: Supervisor) -> Settings:
+    start_service(TRINO, settings, supervisor)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def spark(settings: Settings) -> Iterator[SparkSession]:
+    from lakehouse.spark import spark_session
+
+    session = spark_session(settings, "beacon-tests")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def collector(kafka: Settings, supervisor: Supervisor) -> Iterator[Settings]:
+    from stack.collector_service import COLLECTOR
+
+    start_service(COLLECTOR, kafka, supervisor)
+    yield kafka
+    supervisor.stop("collector")

@@ -23,7 +23,6 @@ import math
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 from collector.protocols.decoding import Malformed
 from lakehouse.columns import ColumnType
@@ -160,28 +159,17 @@ def finish_event(fields: Mapping[str, Any]) -> dict[str, Any]:
     bounded, path and utm_* derived from the url, properties flattened, client_ts parsed.
     Unknown names are kept, so that validation reports them (schema_violation)."""
     event: dict[str, Any] = {key: value for key, value in fields.items() if value is not None}
-    for key in IDENTIFIERS:
-        if (
-            key in event
-            and isinstance(event[key], int | float)
-            and not isinstance(event[key], bool)
-        ):
-            event[key] = text(event[key])
-    url = event.get("url")
-    if isinstance(url, str) and url:
-        parts = urlsplit(url)
-        if "path" not in event and parts.netloc:
-            event["path"] = parts.path or "/"
-        query = dict(parse_qsl(parts.query))
-        for utm in UTM_FIELDS:
-            if utm not in event and query.get(utm):
-                event[utm] = query[utm]
-    for key, bound in _STRING_BOUNDS.items():
-        value = event.get(key)
+    for key in IDENTIFIERS & event.keys():
+        value = event[key]
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            event[key] = text(value)
+    # path and utm_* missing from the event are derived from its url by enrichment.
+    for key in _STRING_BOUNDS.keys() & event.keys():
+        value = event[key]
         if isinstance(value, int | float) and not isinstance(value, bool):
             value = event[key] = text(value)
-        if isinstance(value, str) and len(value) > bound:
-            event[key] = value[:bound]
+        if isinstance(value, str) and len(value) > _STRING_BOUNDS[key]:
+            event[key] = value[: _STRING_BOUNDS[key]]
     for key in _INT_FIELDS & event.keys():
         size = screen_dimension(event[key])
         if size is None:
@@ -197,4 +185,4 @@ def finish_event(fields: Mapping[str, Any]) -> dict[str, Any]:
         # Unreadable: left as sent, so validation rejects it with schema_violation.
         with contextlib.suppress(Malformed):
             event["client_ts"] = parse_iso_timestamp(client_ts)
-    return {key: value for key, value in event.items() if value is not None}
+    return event

@@ -108,8 +108,6 @@ def test_page_view_and_purchase_with_timestamps() -> None:
         "session_id": "1764063000",
         "client_ts": datetime(2025, 11, 25, 9, 46, 40, tzinfo=UTC),
         "url": "https://shop.example/checkout?utm_source=mail",
-        "path": "/checkout",
-        "utm_source": "mail",
         "title": "Checkout",
         "referrer": "https://shop.example/cart",
         "properties": {"engagement_time_msec": "1200"},

@@ -53,8 +53,6 @@ def test_sendbeacon_batch_as_text_plain_passes_through() -> None:
     assert first == {
         **_tracker_event(),
         "client_ts": datetime(2026, 11, 25, 9, 59, 59, 250000, tzinfo=UTC),
-        "utm_source": "ads",
-        "utm_medium": "cpc",
     }
     assert second["name"] == "signup" and second["properties"] == {"plan": "pro"}
     for event in parsed.events:

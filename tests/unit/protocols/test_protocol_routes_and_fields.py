@@ -79,7 +79,6 @@ def test_descriptive_strings_are_cut_identifiers_are_not() -> None:
         }
     )
     assert len(event["title"]) == bounds["title"] and len(event["url"]) == bounds["url"]
-    assert len(event["path"]) == bounds["path"]
     assert len(event["user_id"]) == 300  # validation rejects it; a cut id would be someone else
     assert "screen_width" not in event
 

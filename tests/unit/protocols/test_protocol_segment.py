@@ -104,7 +104,6 @@ def test_analytics_python_sync_calls_map_field_by_field() -> None:
     assert page_event["event_id"] == page["messageId"]
     assert page_event["type"] == "page" and page_event["name"] == "pageview"
     assert page_event["url"] == "https://shop.example/pricing"
-    assert page_event["path"] == "/pricing"
     assert page_event["title"] == "Pricing"
     assert page_event["properties"] == {"plan": "pro", "category": "Docs", "page_name": "Pricing"}
     assert page_event["client_ts"] == datetime.fromisoformat(page["timestamp"])
