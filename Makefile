@@ -5,8 +5,11 @@ PYTHON_VERSION ?= 3.11
 VENV := .venv
 BEACON := $(VENV)/bin/beacon
 PYTEST_ARGS ?=
+# uv from PATH, else as a module of the system Python (after `pip install uv`, which may put
+# no script on PATH under pyenv).
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 
-.PHONY: demo test bootstrap up down reset status lint typecheck check
+.PHONY: demo test bootstrap system system-test tracker up down reset status lint typecheck check
 
 demo: bootstrap ## install, start everything, create tables, print where it all runs
 	$(BEACON) up
@@ -14,17 +17,31 @@ demo: bootstrap ## install, start everything, create tables, print where it all 
 	@echo
 	$(BEACON) status
 
-test: bootstrap ## install, then run every test tier
+test: bootstrap system-test tracker ## install, then run every test tier
+	cd tracker && npm test
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-bootstrap: $(VENV)/.installed ## core env (uv) + JVM artifacts + Airflow/Superset envs
+bootstrap: system $(VENV)/.installed ## core env (uv) + JVM artifacts + Airflow/Superset envs
 	$(BEACON) bootstrap
 
+# Debian packages: Maven resolves the JVM artifacts; the tests drive Debian's Chromium.
+system:
+	@command -v mvn >/dev/null || { echo "[system] installing maven"; apt-get update -qq && apt-get install -y -qq maven; }
+
+system-test:
+	@command -v chromium >/dev/null || { echo "[system] installing chromium"; apt-get update -qq && apt-get install -y -qq chromium; }
+
+tracker: tracker/node_modules/.installed ## the tracker's build and test tools (npm ci)
+
+tracker/node_modules/.installed: tracker/package-lock.json
+	cd tracker && npm ci --no-audit --no-fund
+	@touch $@
+
 $(VENV)/.installed: pyproject.toml
-	@command -v uv >/dev/null || { echo "[core env] installing uv with pip"; python3 -m pip install --quiet uv; }
+	@$(UV) --version >/dev/null 2>&1 || { echo "[core env] installing uv with pip"; python3 -m pip install --quiet uv; }
 	@echo "[core env] $(VENV) with Python $(PYTHON_VERSION)"
-	uv venv --allow-existing --python $(PYTHON_VERSION) $(VENV)
-	uv pip install --python $(VENV)/bin/python -e '.[dev]'
+	$(UV) venv --allow-existing --python $(PYTHON_VERSION) $(VENV)
+	$(UV) pip install --python $(VENV)/bin/python -e '.[dev]'
 	@touch $@
 
 up: $(VENV)/.installed
