@@ -13,7 +13,7 @@ import contextlib
 import enum
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from collector.metrics import Metrics
@@ -136,31 +136,27 @@ class KafkaSink:
             self._producer.poll(0.05)
 
     async def _produce(self, records: Sequence[Record]) -> list[Record]:
-        """Produce and await every acknowledgement; the records that failed."""
+        """Produce and await every acknowledgement; the records that failed.
+
+        One future per call, settled by the poll thread when the last acknowledgement
+        arrives: per-record futures cost more than the produce itself."""
         assert self._loop is not None
-        loop = self._loop
-        pending: list[tuple[Record, asyncio.Future[bool]]] = []
-        failed: list[Record] = []
+        if not records:
+            return []
+        acks = _Acknowledgements(self._loop, len(records))
         started = time.perf_counter()
         for record in records:
-            future: asyncio.Future[bool] = loop.create_future()
-
-            def acknowledged(
-                error: Any, _message: Any, future: asyncio.Future[bool] = future
-            ) -> None:
-                loop.call_soon_threadsafe(_settle, future, error is None)
-
             try:
                 self._producer.produce(
-                    record.topic, value=record.value, key=record.key, on_delivery=acknowledged
+                    record.topic,
+                    value=record.value,
+                    key=record.key,
+                    on_delivery=acks.callback(record),
                 )
             except BufferError:  # the producer's local queue is full
-                failed.append(record)
-            else:
-                pending.append((record, future))
-        results = await asyncio.gather(*(future for _, future in pending))
+                acks.settle(record, ok=False)
+        failed = await acks.done
         self._metrics.observe("collector_produce_seconds", time.perf_counter() - started)
-        failed.extend(record for (record, _), ok in zip(pending, results, strict=True) if not ok)
         return failed
 
     async def deliver(self, records: Sequence[Record]) -> Delivery:
@@ -206,6 +202,32 @@ class KafkaSink:
         }
 
 
-def _settle(future: asyncio.Future[bool], ok: bool) -> None:
+class _Acknowledgements:
+    """Counts the broker's acknowledgements of one produce call, from the poll thread."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, expected: int) -> None:
+        self.loop = loop
+        self.remaining = expected
+        self.failed: list[Record] = []
+        self.lock = threading.Lock()
+        self.done: asyncio.Future[list[Record]] = loop.create_future()
+
+    def callback(self, record: Record) -> Callable[[Any, Any], None]:
+        def acknowledged(error: Any, _message: Any) -> None:
+            self.settle(record, ok=error is None)
+
+        return acknowledged
+
+    def settle(self, record: Record, ok: bool) -> None:
+        with self.lock:
+            if not ok:
+                self.failed.append(record)
+            self.remaining -= 1
+            last = self.remaining == 0
+        if last:
+            self.loop.call_soon_threadsafe(_resolve, self.done, self.failed)
+
+
+def _resolve(future: asyncio.Future[list[Record]], failed: list[Record]) -> None:
     if not future.done():
-        future.set_result(ok)
+        future.set_result(failed)
