@@ -7,6 +7,7 @@ reason. Every step is timed; every rejection is counted and routed to ``events.b
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Callable
@@ -45,6 +46,16 @@ class Context:
     max_future_skew: timedelta
 
 
+def payload_text(payload: Any) -> str:
+    """The original input as text, whatever it holds (orjson refuses ints past 64 bits)."""
+    if isinstance(payload, str):
+        return payload
+    try:
+        return orjson.dumps(payload, default=str).decode()
+    except TypeError:
+        return json.dumps(payload, default=str)
+
+
 def bad_row(
     ctx_hit: Hit,
     stage: Stage,
@@ -53,8 +64,9 @@ def bad_row(
     payload: Any,
     site_id: str | None = None,
 ) -> BadRow:
-    text = payload if isinstance(payload, str) else orjson.dumps(payload, default=str).decode()
-    return BadRow(stage, reason, detail, text, ctx_hit.protocol, ctx_hit.received_at, site_id)
+    return BadRow(
+        stage, reason, detail, payload_text(payload), ctx_hit.protocol, ctx_hit.received_at, site_id
+    )
 
 
 def validate(event: dict[str, Any], ctx: Context) -> dict[str, Any] | BadRow:
