@@ -72,6 +72,21 @@ class Credentials:
 
 
 @dataclass(frozen=True)
+class ForwardedClient:
+    """The visitor a server-side sender reports an event for: Segment's context.userAgent and
+    context.ip, Snowplow's ua and ip. Enrichment uses these instead of the sending server's
+    own User-Agent and address, which would describe the server, not the visitor."""
+
+    user_agent: str | None = None
+    ip: str | None = None
+
+
+FORWARDED_CLIENT = "_forwarded_client"
+"""Key under which an adapter may attach a ForwardedClient to an event dict; the pipeline
+takes it off before validation, so it never reaches events.v1."""
+
+
+@dataclass(frozen=True)
 class BadRow:
     stage: Stage
     reason: BadReason

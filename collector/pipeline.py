@@ -11,7 +11,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,7 +20,15 @@ from pydantic import ValidationError
 
 from collector.enrich import enrich
 from collector.metrics import Metrics
-from collector.model import BadReason, BadRow, Hit, Parsed, Stage
+from collector.model import (
+    FORWARDED_CLIENT,
+    BadReason,
+    BadRow,
+    ForwardedClient,
+    Hit,
+    Parsed,
+    Stage,
+)
 from collector.sink import Delivery, Sink
 from collector.sites import Refusal, SiteDirectory, admit
 from collector.spool import Record
@@ -124,6 +132,17 @@ EVENT_STEPS: tuple[tuple[str, EventStep], ...] = (
     ("check_clock", check_clock),
     ("enrich", enrich_event),
 )
+
+
+def forwarded_hit(hit: Hit, client: ForwardedClient, event: dict[str, Any]) -> Hit:
+    """The hit as the visitor a server-side sender speaks for would have made it. Such
+    senders send no Accept-Language of the visitor's; the event's language stands in, so the
+    browser-request rule that flags a missing one does not mark every forwarded visitor."""
+    headers = dict(hit.headers)
+    if client.user_agent:
+        headers["user-agent"] = client.user_agent
+        headers.setdefault("accept-language", str(event.get("language") or "*"))
+    return replace(hit, headers=headers, client_ip=client.ip or hit.client_ip)
 
 
 def run_event_steps(event: dict[str, Any], context: Context) -> dict[str, Any] | BadRow:
@@ -253,6 +272,9 @@ class Pipeline:
                     (index, bad_row(hit, Stage.AUTHORIZE, context.reason, context.detail, event))
                 )
                 continue
+            forwarded = event.pop(FORWARDED_CLIENT, None)
+            if forwarded is not None:
+                context = replace(context, hit=forwarded_hit(hit, forwarded, event))
             result = run_event_steps(event, context)
             if isinstance(result, BadRow):
                 outcome.bad.append((index, result))

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from collector.model import ForwardedClient
 from collector.protocols.decoding import Malformed
 from lakehouse.columns import ColumnType
 from lakehouse.schema import CLIENT_FIELDS, MAX_PROPERTIES, MAX_PROPERTY_VALUE
@@ -152,6 +153,14 @@ def screen_dimension(value: Any) -> int | None:
     except (TypeError, ValueError, OverflowError):
         return None
     return number if 0 <= number <= MAX_SCREEN else None
+
+
+def forwarded_client(user_agent: Any, ip: Any) -> ForwardedClient | None:
+    """The visitor a server-side message speaks for, if it names one."""
+    agent, address = text(user_agent), text(ip)
+    if agent is None and address is None:
+        return None
+    return ForwardedClient(agent[:512] if agent else None, address[:64] if address else None)
 
 
 def finish_event(fields: Mapping[str, Any]) -> dict[str, Any]:

@@ -2,8 +2,9 @@
 ``POST /v1/batch`` with ``{"batch": [...]}`` of typed messages. The write key is the Basic
 auth user name (empty password) or ``writeKey`` in the body.
 
-context.userAgent and context.ip are not read: enrichment uses the HTTP request's own
-User-Agent and address, and events.v1 has no field for a client-claimed one."""
+context.userAgent and context.ip, when sent (server-side libraries forward the visitor's),
+describe the visitor to enrichment in place of the HTTP request's own User-Agent and address;
+neither is stored."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-from collector.model import BadReason, Credentials, Hit, Parsed
+from collector.model import FORWARDED_CLIENT, BadReason, Credentials, Hit, Parsed
 from collector.protocols.decoding import (
     Malformed,
     NewId,
@@ -29,6 +30,7 @@ from collector.protocols.decoding import (
 from collector.protocols.fields import (
     finish_event,
     first_text,
+    forwarded_client,
     parse_iso_timestamp,
     skew_corrected,
     text,
@@ -152,7 +154,11 @@ def _event(
     for key, value in parse_qsl(search.removeprefix("?")):
         if key in fields and key.startswith("utm_") and fields[key] is None:
             fields[key] = value
-    return finish_event(fields)
+    event = finish_event(fields)
+    forwarded = forwarded_client(context.get("userAgent"), context.get("ip"))
+    if forwarded is not None:
+        event[FORWARDED_CLIENT] = forwarded
+    return event
 
 
 def _client_ts(message: Mapping[str, Any], batch_sent_at: Any, received_at: datetime) -> datetime:

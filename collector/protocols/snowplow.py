@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from collector.model import BadReason, Credentials, Hit, Parsed
+from collector.model import FORWARDED_CLIENT, BadReason, Credentials, Hit, Parsed
 from collector.protocols.decoding import (
     Malformed,
     NewId,
@@ -30,6 +30,7 @@ from collector.protocols.decoding import (
 from collector.protocols.fields import (
     finish_event,
     first_text,
+    forwarded_client,
     parse_epoch,
     screen_size,
     skew_corrected,
@@ -164,7 +165,7 @@ def _event(params: Mapping[str, Any], hit: Hit, new_id: NewId) -> dict[str, Any]
     session = _client_session(params)
     width, height = screen_size(params.get("res"))
     library_name, library_version = _library(text(params.get("tv")))
-    return finish_event(
+    event = finish_event(
         {
             "event_id": text(params.get("eid")) or new_id(),
             "type": event_type.value,
@@ -186,6 +187,10 @@ def _event(params: Mapping[str, Any], hit: Hit, new_id: NewId) -> dict[str, Any]
             "library_version": library_version,
         }
     )
+    forwarded = forwarded_client(params.get("ua"), params.get("ip"))
+    if forwarded is not None:
+        event[FORWARDED_CLIENT] = forwarded
+    return event
 
 
 def _self_describing(params: Mapping[str, Any]) -> tuple[EventType, str, dict[str, Any]]:

@@ -11,7 +11,7 @@ from typing import Any
 from segment.analytics import Client
 from segment.analytics.version import VERSION as SEGMENT_VERSION
 
-from collector.model import BadReason, Protocol, Stage
+from collector.model import FORWARDED_CLIENT, BadReason, ForwardedClient, Protocol, Stage
 from collector.protocols import segment
 from tests.unit.protocols.capture import (
     RECEIVED_AT,
@@ -76,6 +76,7 @@ def test_analytics_python_sync_calls_map_field_by_field() -> None:
     track_event, page_event, screen_event, identify_event = (p.events[0] for p in parsed)
 
     assert track_event == {
+        FORWARDED_CLIENT: ForwardedClient(CONTEXT["userAgent"], CONTEXT["ip"]),
         "event_id": track["messageId"],
         "type": "track",
         "name": "Order Completed",

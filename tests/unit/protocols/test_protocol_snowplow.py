@@ -19,7 +19,7 @@ from snowplow_tracker.self_describing_json import SelfDescribingJson
 from snowplow_tracker.subject import Subject
 from snowplow_tracker.tracker import Tracker
 
-from collector.model import BadReason, Protocol
+from collector.model import FORWARDED_CLIENT, BadReason, ForwardedClient, Protocol
 from collector.protocols import snowplow
 from tests.unit.protocols.capture import (
     RECEIVED_AT,
@@ -97,6 +97,9 @@ def test_python_tracker_post_batch_maps_every_event_kind() -> None:
     assert [e["event_id"] for e in parsed.events] == ids
 
     assert page == {
+        FORWARDED_CLIENT: ForwardedClient(
+            "Mozilla/5.0 (Macintosh) Safari/605.1.15", "198.51.100.7"
+        ),
         "event_id": ids[0],
         "type": "page",
         "name": "pageview",
