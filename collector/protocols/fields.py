@@ -163,22 +163,29 @@ def forwarded_client(user_agent: Any, ip: Any) -> ForwardedClient | None:
     return ForwardedClient(agent[:512] if agent else None, address[:64] if address else None)
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def finish_event(fields: Mapping[str, Any]) -> dict[str, Any]:
     """The events.v1 client dict of an adapter's raw field values: nulls dropped, strings
-    bounded, path and utm_* derived from the url, properties flattened, client_ts parsed.
+    bounded, properties flattened, client_ts parsed.
     Unknown names are kept, so that validation reports them (schema_violation)."""
     event: dict[str, Any] = {key: value for key, value in fields.items() if value is not None}
     for key in IDENTIFIERS & event.keys():
         value = event[key]
-        if isinstance(value, int | float) and not isinstance(value, bool):
+        if type(value) is not str and _is_number(value):
             event[key] = text(value)
     # path and utm_* missing from the event are derived from its url by enrichment.
     for key in _STRING_BOUNDS.keys() & event.keys():
         value = event[key]
-        if isinstance(value, int | float) and not isinstance(value, bool):
+        if type(value) is not str:  # the common case is a string: test that first
+            if not _is_number(value):
+                continue
             value = event[key] = text(value)
-        if isinstance(value, str) and len(value) > _STRING_BOUNDS[key]:
-            event[key] = value[: _STRING_BOUNDS[key]]
+        bound = _STRING_BOUNDS[key]
+        if len(value) > bound:
+            event[key] = value[:bound]
     for key in _INT_FIELDS & event.keys():
         size = screen_dimension(event[key])
         if size is None:
