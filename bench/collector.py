@@ -26,10 +26,10 @@ from pathlib import Path
 
 import httpx
 
-from lakehouse.settings import Ports, Settings, load_settings, settings_env
+from lakehouse.settings import Settings, settings_env
 from stack.cli import start_service, supervisor_for
 from stack.kafka_broker import KAFKA
-from stack.state import open_state_dir
+from stack.state import isolated_settings
 from stack.supervisor import free_port, inherited_env
 
 BARE_ASGI = """
@@ -202,17 +202,7 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="beacon-bench-"))
     script = workdir / "events.lua"
     script.write_text(WRK_SCRIPT)
-    ports = Ports(
-        collector=free_port(),
-        reporting=free_port(),
-        trino=free_port(),
-        airflow=free_port(),
-        superset=free_port(),
-        kafka=free_port(),
-        kafka_controller=free_port(),
-    )
-    settings = load_settings(state_dir=workdir / "state", ports=ports)
-    open_state_dir(settings)
+    settings = isolated_settings(workdir / "state")
     supervisor = supervisor_for(settings)
     print(
         f"machine: {os.cpu_count()} cores; wrk 1 thread, {args.connections} connections, "

@@ -6,8 +6,8 @@ import json
 import shutil
 from pathlib import Path
 
-from lakehouse.settings import Settings
-from stack.supervisor import CorruptState
+from lakehouse.settings import Ports, Settings, load_settings
+from stack.supervisor import CorruptState, free_port
 
 MARKER = ".beacon-state"
 FORMAT = 1
@@ -46,3 +46,13 @@ def remove_state_dir(settings: Settings) -> bool:
     else:
         path.unlink()
     return True
+
+
+def isolated_settings(state_dir: Path) -> Settings:
+    """Settings of a private platform: every port one that is free now, all state under
+    ``state_dir`` (created). Tests and benchmarks run on these, so they never collide with
+    a running demo or with each other."""
+    ports = Ports(**{name: free_port() for name in Ports.model_fields})
+    settings = load_settings(state_dir=state_dir, ports=ports)
+    open_state_dir(settings)
+    return settings

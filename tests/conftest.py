@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from lakehouse.settings import Ports, Settings, load_settings
+from lakehouse.settings import Settings
 from stack.cli import start_service, supervisor_for
 from stack.kafka_broker import KAFKA
-from stack.state import open_state_dir
+from stack.state import isolated_settings
 from stack.supervisor import Supervisor, free_port
 from stack.trino_server import TRINO
 
@@ -34,18 +34,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    state: Path = tmp_path_factory.mktemp("beacon-state")
-    ports = Ports(
-        collector=free_port(),
-        reporting=free_port(),
-        trino=free_port(),
-        airflow=free_port(),
-        superset=free_port(),
-        kafka=free_port(),
-        kafka_controller=free_port(),
-    )
-    settings = load_settings(state_dir=state, ports=ports)
-    open_state_dir(settings)
+    settings = isolated_settings(tmp_path_factory.mktemp("beacon-state"))
     return settings
 
 

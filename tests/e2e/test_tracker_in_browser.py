@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import threading
@@ -17,6 +16,7 @@ import pytest
 from lakehouse.schema import EventV1
 from lakehouse.settings import Settings
 from stack.supervisor import free_port
+from tests.kafka_topic import consume
 
 HERE = Path(__file__).resolve().parent
 CHROME_UA = (
@@ -60,25 +60,15 @@ def shop_page(collector: Settings) -> Iterator[str]:
 
 
 def events_for_page(settings: Settings, started_ms: int, names: set[str]) -> list[dict[str, Any]]:
-    from kafka import KafkaConsumer
-
-    consumer = KafkaConsumer(
+    """The tracker's events produced since ``started_ms``, once every wanted kind is in."""
+    found = consume(
+        settings,
         settings.kafka.events_topic,
-        bootstrap_servers=settings.kafka_bootstrap,
-        auto_offset_reset="earliest",
-        consumer_timeout_ms=10_000,
+        done=lambda kept: names <= {f"{m.value['type']}:{m.value['name']}" for m in kept},
+        keep=lambda m: m.timestamp_ms >= started_ms and m.value.get("library_name") == "beacon-js",
+        timeout_ms=10_000,
     )
-    found: list[dict[str, Any]] = []
-    try:
-        for message in consumer:
-            event = json.loads(message.value)
-            if message.timestamp >= started_ms and event.get("library_name") == "beacon-js":
-                found.append(event)
-            if names <= {f"{e['type']}:{e['name']}" for e in found} and len(found) >= 5:
-                break
-    finally:
-        consumer.close()
-    return found
+    return [message.value for message in found]
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")

@@ -17,13 +17,13 @@ from typing import Any
 import httpx
 import pytest
 
-from lakehouse.settings import Ports, Settings, load_settings
+from lakehouse.settings import Settings
 from stack.cli import start_service, supervisor_for
 from stack.collector_service import COLLECTOR
 from stack.kafka_broker import KAFKA
-from stack.state import open_state_dir
+from stack.state import isolated_settings
 from stack.supervisor import Supervisor
-from tests.conftest import free_port
+from tests.kafka_topic import events_by_id
 
 HEADERS = {
     "content-type": "application/json",
@@ -34,17 +34,7 @@ HEADERS = {
 
 @pytest.fixture
 def own_stack(tmp_path: Path) -> Iterator[tuple[Settings, Supervisor]]:
-    ports = Ports(
-        collector=free_port(),
-        reporting=free_port(),
-        trino=free_port(),
-        airflow=free_port(),
-        superset=free_port(),
-        kafka=free_port(),
-        kafka_controller=free_port(),
-    )
-    settings = load_settings(state_dir=tmp_path / "state", ports=ports)
-    open_state_dir(settings)
+    settings = isolated_settings(tmp_path / "state")
     supervisor = supervisor_for(settings)
     start_service(KAFKA, settings, supervisor)
     start_service(COLLECTOR, settings, supervisor)
@@ -67,26 +57,6 @@ def batch(count: int) -> list[dict[str, Any]]:
         }
         for n in range(count)
     ]
-
-
-def event_ids_in_kafka(settings: Settings, expected: int) -> list[str]:
-    from kafka import KafkaConsumer
-
-    consumer = KafkaConsumer(
-        settings.kafka.events_topic,
-        bootstrap_servers=settings.kafka_bootstrap,
-        auto_offset_reset="earliest",
-        consumer_timeout_ms=10_000,
-    )
-    ids: list[str] = []
-    try:
-        for message in consumer:
-            ids.append(json.loads(message.value)["event_id"])
-            if len(set(ids)) >= expected:
-                break
-    finally:
-        consumer.close()
-    return ids
 
 
 def wait_drained(url: str, timeout_s: float = 90) -> dict[str, Any]:
@@ -130,8 +100,8 @@ def test_kafka_down_during_load_loses_nothing(own_stack: tuple[Settings, Supervi
     assert spooling["mode"] == "spooling"
 
     wait_drained(url)
-    ids = event_ids_in_kafka(settings, len(sent))
-    assert set(sent) <= set(ids), f"{len(set(sent) - set(ids))} accepted events missing"
+    found = events_by_id(settings, set(sent))
+    assert set(sent) == set(found), f"{len(set(sent) - set(found))} accepted events missing"
     metrics = httpx.get(f"{url}/metrics").text
     assert "collector_spooled_total" in metrics and "collector_replayed_total" in metrics
 
@@ -151,5 +121,5 @@ def test_a_restarted_collector_replays_its_spool(own_stack: tuple[Settings, Supe
     start_service(KAFKA, settings, supervisor)
     start_service(COLLECTOR, settings, supervisor)
     wait_drained(url)
-    ids = event_ids_in_kafka(settings, len(events))
-    assert {e["event_id"] for e in events} <= set(ids)
+    wanted = {e["event_id"] for e in events}
+    assert set(events_by_id(settings, wanted)) == wanted

@@ -11,6 +11,7 @@ import httpx
 
 from lakehouse.schema import EventV1
 from lakehouse.settings import Settings
+from tests.kafka_topic import consume, events_by_id
 
 BROWSER = {
     "user-agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -19,28 +20,6 @@ BROWSER = {
     "content-type": "text/plain;charset=UTF-8",
     "origin": "https://shop.example",
 }
-
-
-def read_topic(settings: Settings, topic: str, wanted: set[str], key: str) -> dict[str, Any]:
-    from kafka import KafkaConsumer
-
-    consumer = KafkaConsumer(
-        topic,
-        bootstrap_servers=settings.kafka_bootstrap,
-        auto_offset_reset="earliest",
-        consumer_timeout_ms=15_000,
-        value_deserializer=json.loads,
-    )
-    found: dict[str, Any] = {}
-    try:
-        for message in consumer:
-            if message.value.get(key) in wanted:
-                found[message.value[key]] = message
-            if set(found) == wanted:
-                break
-    finally:
-        consumer.close()
-    return found
 
 
 def test_accepted_events_are_in_kafka_enriched_and_keyed(collector: Settings) -> None:
@@ -65,7 +44,7 @@ def test_accepted_events_are_in_kafka_enriched_and_keyed(collector: Settings) ->
     assert response.headers["access-control-allow-origin"] == "https://shop.example"
 
     ids = {e["event_id"] for e in events}
-    found = read_topic(collector, collector.kafka.events_topic, ids, "event_id")
+    found = events_by_id(collector, ids)
     assert set(found) == ids
     for message in found.values():
         record = EventV1.model_validate(message.value)
@@ -85,7 +64,12 @@ def test_bad_input_becomes_a_bad_row_in_kafka(collector: Settings) -> None:
     response = httpx.post(f"{url}/x/e", content=json.dumps(bad), headers=BROWSER)
     assert response.status_code == 400
     assert response.json()["errors"][0]["reason"] == "schema_violation"
-    rows = read_topic(collector, collector.kafka.bad_topic, {"demo-shop"}, "site_id")
-    row = rows["demo-shop"].value
+    (bad_row,) = consume(
+        collector,
+        collector.kafka.bad_topic,
+        done=lambda kept: len(kept) == 1,
+        keep=lambda message: marker in message.value["payload"],
+    )
+    row = bad_row.value
     assert row["stage"] == "collector.validate" and row["reason"] == "schema_violation"
     assert marker in row["payload"]

@@ -3,9 +3,9 @@ into Kafka: each lands in events.v1 with the right fields."""
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -18,6 +18,7 @@ from snowplow_tracker.tracker import Tracker
 
 from lakehouse.schema import EventV1
 from lakehouse.settings import Settings
+from tests.kafka_topic import consume, events_by_id
 
 VISITOR_UA = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
@@ -26,26 +27,11 @@ VISITOR_UA = (
 
 
 def collected(settings: Settings, wanted: set[str]) -> dict[str, dict[str, Any]]:
-    """events.v1 records by event_id, for the ids wanted."""
-    from kafka import KafkaConsumer
-
-    consumer = KafkaConsumer(
-        settings.kafka.events_topic,
-        bootstrap_servers=settings.kafka_bootstrap,
-        auto_offset_reset="earliest",
-        consumer_timeout_ms=15_000,
-    )
-    found: dict[str, dict[str, Any]] = {}
-    try:
-        for message in consumer:
-            event = json.loads(message.value)
-            if event["event_id"] in wanted:
-                found[event["event_id"]] = EventV1.model_validate(event).model_dump()
-            if set(found) == wanted:
-                break
-    finally:
-        consumer.close()
-    return found
+    """events.v1 records by event_id, validated against the contract."""
+    return {
+        event_id: EventV1.model_validate(message.value).model_dump()
+        for event_id, message in events_by_id(settings, wanted).items()
+    }
 
 
 def base_url(settings: Settings) -> str:
@@ -167,20 +153,13 @@ def _single_for_visitor(settings: Settings, visitor: str) -> dict[str, Any]:
     return _single_matching(settings, lambda e: e.get("anonymous_id") == visitor)
 
 
-def _single_matching(settings: Settings, match: Any) -> dict[str, Any]:
-    from kafka import KafkaConsumer
-
-    consumer = KafkaConsumer(
+def _single_matching(settings: Settings, match: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    found = consume(
+        settings,
         settings.kafka.events_topic,
-        bootstrap_servers=settings.kafka_bootstrap,
-        auto_offset_reset="earliest",
-        consumer_timeout_ms=10_000,
+        done=lambda kept: True,
+        keep=lambda message: match(message.value),
+        timeout_ms=10_000,
     )
-    try:
-        for message in consumer:
-            event: dict[str, Any] = json.loads(message.value)
-            if match(event):
-                return event
-    finally:
-        consumer.close()
-    raise AssertionError("no such event in events.v1")
+    assert found, "no such event in events.v1"
+    return found[0].value
