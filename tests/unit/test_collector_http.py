@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,8 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from collector.app import CollectorApp
-from collector.sink import MemorySink
+from collector.sink import Delivery, MemorySink
+from collector.spool import Record, SpoolFull
 from lakehouse.settings import Settings, load_settings
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -165,3 +167,17 @@ schema = schemathesis.openapi.from_asgi(
 def test_fuzz_no_endpoint_answers_5xx(case: Any) -> None:
     response = case.call()
     assert response.status_code < 500, (case.method, case.path, response.text[:300])
+
+
+class FullSpoolSink(MemorySink):
+    async def deliver(self, records: Sequence[Record]) -> Delivery:
+        raise SpoolFull("spool /x is full (10 of 10 bytes)")
+
+
+def test_a_full_spool_answers_503_with_retry_after(tmp_path: Path) -> None:
+    settings = load_settings(state_dir=tmp_path)
+    app = CollectorApp(settings, FullSpoolSink(), b"s" * 32, clock=lambda: NOW)
+    response = post(app, "/x/b", [event()])
+    assert response.status_code == 503
+    assert response.json()["error"] == "spool_full"
+    assert response.headers["retry-after"] == "30"
