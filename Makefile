@@ -11,9 +11,10 @@ UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 
 .PHONY: demo test bootstrap system system-test tracker up down reset status lint typecheck check
 
-demo: bootstrap ## install, start everything, create tables, print where it all runs
+demo: bootstrap ## install, start everything, create tables, send demo traffic, print where it all runs
 	$(BEACON) up
 	$(BEACON) tables init
+	$(BEACON) simulate --visitors 300
 	@echo
 	$(BEACON) status
 

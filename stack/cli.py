@@ -10,6 +10,7 @@ import json
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from lakehouse.artifacts import MissingArtifacts
@@ -185,6 +186,28 @@ def cmd_bootstrap(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import timedelta
+
+    from stack.collector_service import collector_url
+    from traffic.send import CollectorUnreachable
+    from traffic.simulate import SimulateOptions, SimulationError, report_lines, run
+    from traffic.wire import UnknownSite
+
+    span = timedelta(days=args.days) if args.days else timedelta(minutes=args.minutes)
+    truth = args.truth or settings.state_path / "simulate" / f"truth-seed{args.seed}.json"
+    options = SimulateOptions(
+        args.visitors, args.seed, span, args.collector or collector_url(settings), truth, args.rate
+    )
+    try:
+        result, report = run(options, settings, say)
+    except (CollectorUnreachable, SimulationError, UnknownSite) as error:
+        raise BeaconError(str(error)) from None
+    for line in report_lines(result, report, truth):
+        say(line)
+    return 1 if report.errors else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="beacon", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -215,6 +238,17 @@ def build_parser() -> argparse.ArgumentParser:
     boot = commands.add_parser("bootstrap", help="install JVM artifacts and Python envs")
     boot.add_argument("--only", nargs="*", default=[], metavar="PART")
     boot.set_defaults(run=cmd_bootstrap)
+
+    simulate = commands.add_parser("simulate", help="send seeded simulated traffic, write truth")
+    simulate.add_argument("--visitors", type=int, default=300)
+    simulate.add_argument("--seed", type=int, default=1)
+    span = simulate.add_mutually_exclusive_group()
+    span.add_argument("--minutes", type=int, default=90, help="time span ending now")
+    span.add_argument("--days", type=int, help="time span ending now, in days")
+    simulate.add_argument("--rate", type=float, metavar="EVENTS_PER_S", help="send at most")
+    simulate.add_argument("--collector", metavar="URL", help="default: the local collector")
+    simulate.add_argument("--truth", type=Path, metavar="PATH", help="ground-truth JSON file")
+    simulate.set_defaults(run=cmd_simulate)
     return parser
 
 

@@ -1,0 +1,43 @@
+"""`beacon simulate` ends with one line when it cannot run: no collector, a span the
+collector would refuse."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import free_port
+
+BEACON = str(Path(sys.executable).parent / "beacon")
+
+
+def simulate(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "BEACON_STATE_DIR": str(tmp_path / "state")}
+    return subprocess.run(
+        [BEACON, "simulate", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("beacon: error: "), result.stderr
+    return lines[0]
+
+
+def test_no_collector_is_one_line(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    line = one_line_error(simulate("--visitors", "5", "--collector", url, tmp_path=tmp_path))
+    assert f"not reachable at {url}" in line and "beacon up collector" in line
+
+
+def test_a_span_past_the_collectors_age_limit_is_one_line(tmp_path: Path) -> None:
+    line = one_line_error(simulate("--days", "3", tmp_path=tmp_path))
+    assert "max_event_age_hours" in line
