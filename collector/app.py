@@ -103,12 +103,15 @@ async def read_body(receive: Receive, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def client_ip(scope: Scope, headers: dict[str, str]) -> str:
-    forwarded = headers.get("x-forwarded-for")
-    if forwarded:
-        return forwarded.split(",")[0].strip()
+def client_ip(scope: Scope, headers: dict[str, str], trusted: frozenset[str]) -> str:
+    """The visitor's address: the peer's, or the first X-Forwarded-For entry when the peer is
+    a trusted proxy (anyone else could claim any address for geo and the visitor hash)."""
     client = scope.get("client")
-    return str(client[0]) if client else ""
+    peer = str(client[0]) if client else ""
+    forwarded = headers.get("x-forwarded-for")
+    if forwarded and peer in trusted:
+        return forwarded.split(",")[0].strip()
+    return peer
 
 
 class CollectorApp:
@@ -128,6 +131,7 @@ class CollectorApp:
         self.routes = routes
         self.pipeline = Pipeline(settings, sink, self.metrics, secret)
         self.tracker_path = settings.collector.tracker_path
+        self.trusted_proxies = frozenset(settings.collector.trusted_proxies)
         self.tracker = TRACKER_FILE.read_bytes() if TRACKER_FILE.exists() else None
         self.openapi = orjson.dumps(openapi_document(self.routes, settings))
 
@@ -219,7 +223,7 @@ class CollectorApp:
             query=dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"))),
             headers=headers,
             body=body,
-            client_ip=client_ip(scope, headers),
+            client_ip=client_ip(scope, headers, self.trusted_proxies),
             received_at=self.clock(),
         )
         try:

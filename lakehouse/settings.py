@@ -138,6 +138,11 @@ class CollectorSettings(BaseModel):
     sink: Literal["kafka", "discard"] = Field(
         default="kafka", description="discard = accept and drop: only to benchmark the collector"
     )
+    trusted_proxies: tuple[str, ...] = Field(
+        default=("127.0.0.1", "::1"),
+        description="peers whose X-Forwarded-For names the visitor's address (a reverse "
+        "proxy, a server relaying Plausible events); other peers cannot claim another address",
+    )
     delivery_timeout_s: float = Field(
         default=3.0, gt=0, le=60, description="wait for Kafka's ack before spooling an event"
     )

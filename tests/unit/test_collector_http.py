@@ -181,3 +181,15 @@ def test_a_full_spool_answers_503_with_retry_after(tmp_path: Path) -> None:
     assert response.status_code == 503
     assert response.json()["error"] == "spool_full"
     assert response.headers["retry-after"] == "30"
+
+
+def test_forwarded_for_is_believed_only_from_a_trusted_proxy(tmp_path: Path) -> None:
+    app, sink, _ = make_app(tmp_path)  # the test client's address is not a trusted proxy
+    spoofed = {**BROWSER, "x-forwarded-for": "81.2.69.160"}
+    post(app, "/x/e", event(), spoofed)
+    assert "country" not in json.loads(sink.records[0].value)  # 198.51.100.20: no country
+
+    settings = load_settings(state_dir=tmp_path, collector={"trusted_proxies": ["198.51.100.20"]})
+    trusting = CollectorApp(settings, sink, b"s" * 32, clock=lambda: NOW)
+    post(trusting, "/x/e", event(event_id="e-3"), spoofed)
+    assert json.loads(sink.records[1].value)["country"] == "GB"
