@@ -27,6 +27,7 @@ class ColumnType(enum.Enum):
     TIMESTAMP = ("TIMESTAMP", "timestamp(3) with time zone", datetime)
     DATE = ("DATE", "date", date)
     STRING_MAP = ("MAP<STRING, STRING>", "map(varchar, varchar)", dict)
+    BINARY = ("BINARY", "varbinary", bytes)
 
     @property
     def delta_sql(self) -> str:
@@ -52,6 +53,7 @@ class ColumnType(enum.Enum):
             ColumnType.BOOLEAN: t.BooleanType(),
             ColumnType.TIMESTAMP: t.TimestampType(),
             ColumnType.DATE: t.DateType(),
+            ColumnType.BINARY: t.BinaryType(),
         }
         if self is ColumnType.STRING_MAP:
             return t.MapType(t.StringType(), t.StringType(), valueContainsNull=True)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from lakehouse.columns import Table
 from lakehouse.settings import Settings
-from lakehouse.tables import SCHEMAS
+from lakehouse.tables import SCHEMAS, View
 from lakehouse.trino_sql import query, trino_location
 
 if TYPE_CHECKING:
@@ -74,3 +74,11 @@ def register_in_trino(settings: Settings, tables: Iterable[Table], report: Repor
         registered.append(table.qualified_name)
         report(f"  trino {settings.trino.catalog}.{table.qualified_name}: registered now")
     return registered
+
+
+def create_views(settings: Settings, views: Iterable[View], report: Report) -> None:
+    """Create or replace each Trino view (views hold no data, so replacing is idempotent)."""
+    ensure_trino_schemas(settings)
+    for view in views:
+        query(settings, view.trino_ddl(settings.trino.catalog))
+        report(f"  trino {settings.trino.catalog}.{view.qualified_name}: view")

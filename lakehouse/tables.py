@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from lakehouse.columns import Column, ColumnType, Table
 from lakehouse.schema import EVENT_COLUMNS, SCHEMA_ID
 
@@ -112,3 +114,114 @@ FOUNDATION_TABLES: tuple[Table, ...] = (
     OPS_PIPELINE_RUNS,
 )
 """The tables `beacon tables init` creates; later layers add theirs to this registry."""
+
+# The speed layer (streaming/): per-minute metrics by dimension and active visitors.
+
+INT, BINARY = ColumnType.INT, ColumnType.BINARY
+
+TOTAL_DIMENSION = "all"
+"""The dimension whose one value, ``TOTAL_VALUE``, stands for all of a site's traffic."""
+TOTAL_VALUE = "(all)"
+MISSING_VALUE = "(none)"
+"""The value of a dimension the event does not carry (no country, no utm_source ...)."""
+METRIC_DIMENSIONS: tuple[str, ...] = (
+    TOTAL_DIMENSION,
+    "path",
+    "referrer_class",
+    "country",
+    "device_type",
+    "browser",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+)
+"""Metrics are broken down by each of these (event fields, except the total)."""
+
+LIVE_MINUTE_METRICS = Table(
+    "live",
+    "minute_metrics",
+    (
+        Column("site_id", STR, False),
+        Column("minute", TS, False, "start of the 1-minute tumbling window of client_ts (UTC)"),
+        Column("dimension", STR, False, "all | path | referrer_class | country | ..."),
+        Column("value", STR, False, "the dimension's value; (all) for the total, (none) if unset"),
+        Column("pageviews", BIGINT, False, "events of type page"),
+        Column("events", BIGINT, False, "events of every type"),
+        Column("unique_visitors", BIGINT, False, "HyperLogLog++ estimate of distinct visitor_id"),
+        Column("new_sessions", BIGINT, False, "events that start a session"),
+        Column("visitors_sketch", BINARY, True, "HLL sketch of visitor_id; dimension all only"),
+        Column("updated_at", TS, False, "when the streaming job last wrote the row"),
+        Column("event_date", DATE, False, "UTC date of minute, the partition"),
+    ),
+    partitioned_by=("event_date",),
+    comment="Live metrics per site, minute and dimension value; windows close at the watermark",
+)
+
+LIVE_ACTIVE_VISITORS = Table(
+    "live",
+    "active_visitors",
+    (
+        Column("site_id", STR, False),
+        Column("window_minutes", INT, False, "5 or 30: the minutes looked back, this one included"),
+        Column("visitors", BIGINT, False, "distinct visitors (HLL estimate)"),
+        Column("as_of", TS, False, "when it was computed"),
+    ),
+    comment="Distinct visitors per site in the last 5 and 30 minutes, refreshed every trigger",
+)
+
+ACTIVE_VISITOR_WINDOWS: tuple[int, ...] = (5, 30)
+
+LIVE_TABLES: tuple[Table, ...] = (LIVE_MINUTE_METRICS, LIVE_ACTIVE_VISITORS)
+
+
+@dataclass(frozen=True)
+class View:
+    """A Trino view; ``query`` names tables as ``{catalog}.<schema>.<table>``."""
+
+    schema: str
+    name: str
+    query: str
+    comment: str = ""
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    def trino_ddl(self, catalog: str) -> str:
+        comment = f" COMMENT '{self.comment}'" if self.comment else ""
+        return (
+            f"CREATE OR REPLACE VIEW {catalog}.{self.schema}.{self.name}{comment} AS\n"
+            + self.query.format(catalog=catalog)
+        )
+
+
+def _select(table: Table, exclude: tuple[str, ...] = ()) -> str:
+    columns = ", ".join(c for c in table.column_names if c not in exclude)
+    return f"SELECT {columns} FROM {{catalog}}.{table.qualified_name}"
+
+
+UTC_TODAY = "CAST(current_timestamp AT TIME ZONE 'UTC' AS date)"
+
+SERVING_LIVE_VIEWS: tuple[View, ...] = (
+    View(
+        "serving",
+        "live_minute_metrics",
+        _select(LIVE_MINUTE_METRICS, exclude=("visitors_sketch",))
+        + f" WHERE event_date = {UTC_TODAY}",
+        "live per-minute metrics of the current UTC day",
+    ),
+    View(
+        "serving",
+        "live_active_visitors",
+        _select(LIVE_ACTIVE_VISITORS),
+        "visitors in the last 5 and 30 minutes per site",
+    ),
+    View(
+        "serving",
+        "bad_rows_by_reason",
+        "SELECT bad_date, stage, reason, count(*) AS bad_rows"
+        f" FROM {{catalog}}.{RAW_EVENTS_BAD.qualified_name} GROUP BY bad_date, stage, reason",
+        "rejected input counted per day, stage and reason",
+    ),
+)
+"""The live side of the serving layer; the batch layer's views merge these with batch tables."""

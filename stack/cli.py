@@ -157,22 +157,24 @@ def cmd_logs(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_tables_init(args: argparse.Namespace, settings: Settings) -> int:
-    from lakehouse.provision import create_delta_tables, register_in_trino
+    from lakehouse.provision import create_delta_tables, create_views, register_in_trino
     from lakehouse.spark import spark_session
-    from lakehouse.tables import FOUNDATION_TABLES
+    from lakehouse.tables import FOUNDATION_TABLES, LIVE_TABLES, SERVING_LIVE_VIEWS
     from stack.trino_server import TRINO
 
     open_state_dir(settings)
     if not probe(TRINO, settings):
         raise BeaconError(f"Trino is not running at {settings.trino_url}; run `beacon up trino`")
+    tables = (*FOUNDATION_TABLES, *LIVE_TABLES)
     say("creating Delta tables")
     spark = spark_session(settings, "beacon-tables-init")
     try:
-        created = create_delta_tables(spark, settings, FOUNDATION_TABLES, say)
+        created = create_delta_tables(spark, settings, tables, say)
     finally:
         spark.stop()
     say(f"registering in Trino ({settings.trino_url})")
-    registered = register_in_trino(settings, FOUNDATION_TABLES, say)
+    registered = register_in_trino(settings, tables, say)
+    create_views(settings, SERVING_LIVE_VIEWS, say)
     say(f"tables: {len(created)} created, {len(registered)} newly registered")
     return 0
 

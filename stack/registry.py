@@ -6,9 +6,10 @@ from stack.collector_service import COLLECTOR
 from stack.errors import BeaconError
 from stack.kafka_broker import KAFKA
 from stack.service import Service
+from stack.streaming_job import STREAMING
 from stack.trino_server import TRINO
 
-SERVICES: tuple[Service, ...] = (KAFKA, TRINO, COLLECTOR)
+SERVICES: tuple[Service, ...] = (KAFKA, TRINO, COLLECTOR, STREAMING)
 BY_NAME = {service.name: service for service in SERVICES}
 
 

@@ -1,0 +1,366 @@
+"""The speed layer through real Kafka -> Spark (python -m streaming) -> Delta -> Trino.
+
+One job process (a checkpoint of its own) serves the module; each test uses sites of its
+own and event times later than the tests before it, so the job's event-time watermark is
+the one each test reasons about.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from lakehouse.provision import create_delta_tables, create_views, register_in_trino
+from lakehouse.schema import EventV1
+from lakehouse.settings import Settings, StreamingSettings, settings_env
+from lakehouse.tables import METRIC_DIMENSIONS, SERVING_LIVE_VIEWS, TOTAL_DIMENSION
+from lakehouse.trino_sql import query
+from streaming.job import STREAM_TABLES
+from streaming.progress import is_fresh, read_progress
+from tests.integration.test_foundation import produce
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+WATERMARK_S = 60
+REPO = Path(__file__).resolve().parents[2]
+
+
+class StreamingJob:
+    """`python -m streaming` as a child process, with the settings of this module."""
+
+    def __init__(self, settings: Settings, log: Path) -> None:
+        self.settings = settings
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        env = {**os.environ, **settings_env(self.settings)}
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "streaming"],
+                cwd=REPO,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        progress_file = self.settings.state_path / "streaming" / "progress.json"
+        progress_file.unlink(missing_ok=True)
+        wait_for(lambda: is_fresh(read_progress(self.settings), self.settings), 180, self)
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def kill(self) -> None:
+        """kill -9 the driver and its JVM, as a crash would."""
+        assert self.process is not None
+        progress = read_progress(self.settings) or {}
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        jvm = progress.get("jvm_pid")
+        if jvm:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(jvm), signal.SIGKILL)
+
+    def terminate(self, timeout_s: float = 120) -> int:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout_s)
+
+    def last_lines(self) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-30:])
+
+
+def wait_for(
+    condition: Callable[[], bool], timeout_s: float, job: StreamingJob | None = None
+) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        if job is not None and not job.alive():
+            raise AssertionError(f"streaming job exited:\n{job.last_lines()}")
+        time.sleep(0.5)
+    raise AssertionError(
+        "timed out" + (f"; job log:\n{job.last_lines()}" if job is not None else "")
+    )
+
+
+@pytest.fixture(scope="module")
+def stream_settings(kafka: Settings, trino: Settings, spark: SparkSession) -> Settings:
+    streaming = StreamingSettings(
+        trigger_interval_s=1.0,
+        watermark_s=WATERMARK_S,
+        dedupe_window_s=600,
+        checkpoint_uri=str(kafka.state_path / "streaming-it" / "checkpoints"),
+        driver_memory="768m",
+    )
+    settings = kafka.model_copy(update={"streaming": streaming})
+    create_delta_tables(spark, settings, STREAM_TABLES, lambda _: None)
+    register_in_trino(settings, STREAM_TABLES, lambda _: None)
+    create_views(settings, SERVING_LIVE_VIEWS, lambda _: None)
+    return settings
+
+
+@pytest.fixture(scope="module")
+def job(stream_settings: Settings) -> Iterator[StreamingJob]:
+    runner = StreamingJob(stream_settings, stream_settings.logs_path / "streaming-it.log")
+    runner.start()
+    yield runner
+    if runner.alive():
+        runner.terminate()
+
+
+def event(site: str, ts: datetime, visitor: str, **fields: Any) -> dict[str, Any]:
+    record = {
+        "event_id": str(uuid.uuid4()),
+        "type": "page",
+        "name": "pageview",
+        "site_id": site,
+        "client_ts": ts.isoformat(),
+        "received_at": datetime.now(UTC).isoformat(),
+        "protocol": "native",
+        "visitor_id": visitor,
+        "anonymous_id": visitor,
+        **fields,
+    }
+    return EventV1.model_validate(record).model_dump(mode="json", exclude_none=True)
+
+
+def expected_metrics(events: list[dict[str, Any]]) -> dict[tuple[str, str, str], tuple[int, ...]]:
+    """A plain-Python reference: (minute, dimension, value) -> (pv, events, uv, sessions)."""
+    counts: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    visitors: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    for e in events:
+        minute = datetime.fromisoformat(e["client_ts"]).replace(second=0, microsecond=0)
+        for dimension in METRIC_DIMENSIONS:
+            value = "(all)" if dimension == TOTAL_DIMENSION else e.get(dimension) or "(none)"
+            key = (minute.strftime("%H:%M"), dimension, value)
+            counts[key][0] += e["type"] == "page"
+            counts[key][1] += 1
+            counts[key][2] += (e.get("properties") or {}).get("session_start") == "true"
+            visitors[key].add(e["visitor_id"])
+    return {k: (c[0], c[1], len(visitors[k]), c[2]) for k, c in counts.items()}
+
+
+def trino_metrics(settings: Settings, site: str) -> dict[tuple[str, str, str], tuple[int, ...]]:
+    rows = query(
+        settings,
+        "SELECT format_datetime(minute AT TIME ZONE 'UTC', 'HH:mm'), dimension, value, "
+        "pageviews, events, unique_visitors, new_sessions "
+        f"FROM delta.live.minute_metrics WHERE site_id = '{site}'",
+    )
+    return {(r[0], r[1], r[2]): (r[3], r[4], r[5], r[6]) for r in rows}
+
+
+def trino_raw_ids(settings: Settings, site: str) -> Counter[str]:
+    rows = query(settings, f"SELECT event_id FROM delta.raw.events WHERE site_id = '{site}'")
+    return Counter(str(r[0]) for r in rows)
+
+
+def test_active_visitors_count_the_last_5_and_30_minutes(job: StreamingJob) -> None:
+    settings = job.settings
+    site = f"it-{uuid.uuid4().hex[:8]}"
+    now = datetime.now(UTC)
+    events = [
+        event(site, now - timedelta(minutes=20), "early"),
+        event(site, now - timedelta(minutes=12), "both"),
+        event(site, now - timedelta(seconds=30), "both"),
+        event(site, now - timedelta(seconds=20), "recent"),
+    ]
+    produce(settings, settings.kafka.events_topic, events)
+
+    def active() -> dict[int, int]:
+        rows = query(
+            settings,
+            "SELECT window_minutes, visitors FROM delta.serving.live_active_visitors "
+            f"WHERE site_id = '{site}'",
+        )
+        return {int(r[0]): int(r[1]) for r in rows}
+
+    wait_for(lambda: active() == {5: 2, 30: 3}, 60, job)
+
+
+def test_known_events_give_exact_counts_per_minute_and_dimension_late_ones_too(
+    job: StreamingJob,
+) -> None:
+    settings = job.settings
+    site = f"it-{uuid.uuid4().hex[:8]}"
+    # Event times after every earlier test's, so this test's events set the watermark.
+    t0 = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=2)
+
+    def at(minute: int, second: int) -> datetime:
+        return t0 + timedelta(minutes=minute, seconds=second)
+
+    on_time = [
+        event(site, at(0, 5), "a", path="/", country="DE", browser="Firefox",
+              device_type="desktop", referrer_class="search", properties={"session_start": "true"}),
+        event(site, at(0, 20), "a", path="/pricing", country="DE", utm_source="news",
+              utm_medium="email", utm_campaign="spring"),
+        event(site, at(0, 40), "b", type="track", name="signup", country="FR"),
+        event(site, at(1, 10), "b", path="/", country="FR", device_type="mobile",
+              browser="Safari", properties={"session_start": "true"}),
+        event(site, at(1, 30), "c", path="/", referrer_class="social", utm_source="news"),
+        event(site, at(2, 50), "c", path="/docs", country="US"),
+    ]  # fmt: skip
+    repeats = [on_time[0], on_time[3]]  # a client retry: the same event_id again
+    no_id = {**on_time[1], "event_id": None, "client_ts": at(0, 1).isoformat()}
+    bad = ['{"not": json', to_json(no_id)]
+    produce(settings, settings.kafka.events_topic, [*on_time, *repeats])
+    produce_raw(settings, bad, site)
+
+    wait_for(lambda: sum(trino_raw_ids(settings, site).values()) >= len(on_time), 60, job)
+    wait_for(lambda: trino_metrics(settings, site) == expected_metrics(on_time), 60, job)
+
+    # The watermark is now (at most) at(2, 50) - 60 s = at(1, 50): at(1, 55) is late but
+    # within it; at(0, 30) is past it, its window closed: raw only.
+    late_within = event(site, at(1, 55), "d", path="/late", country="DE")
+    too_late = event(site, at(0, 30), "e", path="/too-late", country="DE")
+    wait_for(lambda: (watermark(job) or t0) >= at(1, 50), 30, job)
+    produce(settings, settings.kafka.events_topic, [late_within, too_late])
+    wait_for(lambda: len(trino_raw_ids(settings, site)) == len(on_time) + 2, 60, job)
+    expected = expected_metrics([*on_time, late_within])
+    wait_for(lambda: trino_metrics(settings, site) == expected, 60, job)
+    time.sleep(3 * settings.streaming.trigger_interval_s)  # give a wrong update time to land
+    assert trino_metrics(settings, site) == expected
+    assert trino_raw_ids(settings, site) == Counter(
+        e["event_id"] for e in [*on_time, late_within, too_late]
+    )
+
+    bad_rows = query(
+        settings,
+        f"SELECT reason, detail FROM delta.raw.events_bad WHERE payload LIKE '%{site}%'",
+    )
+    assert sorted(bad_rows) == [("schema_violation", "missing required: event_id")]
+    malformed = query(
+        settings,
+        "SELECT count(*) FROM delta.raw.events_bad WHERE reason = 'malformed' "
+        f"AND payload = '{bad[0]}'",
+    )
+    assert malformed == [(1,)]
+    by_reason = dict(
+        (r[0], r[1])
+        for r in query(
+            settings,
+            "SELECT reason, sum(bad_rows) FROM delta.serving.bad_rows_by_reason GROUP BY reason",
+        )
+    )
+    assert by_reason["malformed"] >= 1 and by_reason["schema_violation"] >= 1
+
+    if t0.date() == datetime.now(UTC).date():
+        served = query(
+            settings,
+            "SELECT count(*), sum(events) FROM delta.serving.live_minute_metrics "
+            f"WHERE site_id = '{site}' AND dimension = 'all'",
+        )
+        assert served == [(3, len(on_time) + 1)]
+
+
+def watermark(job: StreamingJob) -> datetime | None:
+    progress = read_progress(job.settings) or {}
+    value = progress.get("queries", {}).get("live", {}).get("watermark")
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def to_json(record: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps({k: v for k, v in record.items() if v is not None})
+
+
+def produce_raw(settings: Settings, values: list[str], site: str) -> None:
+    from kafka import KafkaProducer
+
+    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
+    for value in values:
+        producer.send(settings.kafka.events_topic, key=site.encode(), value=value.encode())
+    producer.flush(timeout=30)
+    producer.close()
+
+
+def test_kill_9_mid_run_then_restart_keeps_every_event_once_and_live_equals_raw(
+    job: StreamingJob, spark: SparkSession
+) -> None:
+    import threading
+
+    from pyspark.sql import functions as F
+
+    from lakehouse.tables import LIVE_MINUTE_METRICS, RAW_EVENTS
+    from streaming.metrics import minute_metrics
+
+    settings = job.settings
+    site = f"it-{uuid.uuid4().hex[:8]}"
+    t0 = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=10)
+    countries, paths = ("DE", "FR", "US", None), ("/", "/a", "/b")
+    sent = [
+        event(
+            site,
+            t0 + timedelta(milliseconds=40 * i),
+            f"v{i % 97}",
+            path=paths[i % 3],
+            country=countries[i % 4],
+            type="page" if i % 5 else "track",
+            properties={"session_start": "true"} if i % 11 == 0 else None,
+        )
+        for i in range(3000)
+    ]
+
+    def send_slowly() -> None:
+        from kafka import KafkaProducer
+
+        producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
+        for start in range(0, len(sent), 100):
+            for record in sent[start : start + 100]:
+                key = f"{site}:{record['visitor_id']}".encode()
+                producer.send(settings.kafka.events_topic, key=key, value=to_json(record).encode())
+            producer.flush(timeout=30)
+            time.sleep(0.2)
+        producer.close()
+
+    sender = threading.Thread(target=send_slowly)
+    sender.start()
+    wait_for(lambda: sum(trino_raw_ids(settings, site).values()) >= 300, 60, job)
+    job.kill()  # mid-run: the sender is still producing
+    assert sum(trino_raw_ids(settings, site).values()) < len(sent)
+    sender.join()
+    job.start()
+
+    wait_for(lambda: sum(trino_raw_ids(settings, site).values()) >= len(sent), 120, job)
+    ids = trino_raw_ids(settings, site)
+    assert set(ids) == {e["event_id"] for e in sent} and set(ids.values()) == {1}
+
+    # A later event closes every window of this test; then closed windows must equal a
+    # recomputation from raw.events with the same transform, and the plain-Python counts.
+    closer = event(f"it-{uuid.uuid4().hex[:8]}", t0 + timedelta(minutes=10), "z")
+    produce(settings, settings.kafka.events_topic, [closer])
+    closed_by = t0 + timedelta(minutes=3)
+    wait_for(lambda: (watermark(job) or t0) >= closed_by, 60, job)
+    wait_for(lambda: trino_metrics(settings, site) == expected_metrics(sent), 60, job)
+
+    def table(name: str) -> Any:
+        return spark.read.format("delta").load(settings.table_location(name))
+
+    keys = ["minute", "dimension", "value"]
+    measures = ["pageviews", "events", "unique_visitors", "new_sessions"]
+    live = table(LIVE_MINUTE_METRICS.relative_path).where(F.col("site_id") == site)
+    raw = table(RAW_EVENTS.relative_path).where(F.col("site_id") == site)
+    recomputed = minute_metrics(raw, settings.streaming.uniques_rsd)
+    live_rows = {tuple(r) for r in live.select(*keys, *measures).collect()}
+    recomputed_rows = {tuple(r) for r in recomputed.select(*keys, *measures).collect()}
+    assert live_rows == recomputed_rows and len(live_rows) > 3 * len(METRIC_DIMENSIONS)
+
+    assert job.terminate() == 0  # SIGTERM: the current batch finishes, then a clean stop
+    assert "streaming: stopped" in job.last_lines()

@@ -1,0 +1,121 @@
+"""Live metrics on tiny DataFrames: windows, dimensions, uniques, sessions, active visitors."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from lakehouse.tables import LIVE_ACTIVE_VISITORS, METRIC_DIMENSIONS
+from streaming.metrics import active_visitors, minute_metrics
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+EVENT_COLUMNS = (
+    "site_id string, client_ts timestamp, visitor_id string, type string, name string, "
+    "properties map<string,string>, path string, referrer_class string, country string, "
+    "device_type string, browser string, utm_source string, utm_medium string, "
+    "utm_campaign string"
+)
+
+
+def events(spark: SparkSession, rows: list[dict[str, Any]]) -> DataFrame:
+    defaults: dict[str, Any] = {
+        "site_id": "s",
+        "type": "page",
+        "name": "pageview",
+        "properties": None,
+        "path": "/",
+        "referrer_class": "direct",
+        "country": "DE",
+        "device_type": "desktop",
+        "browser": "Firefox",
+        "utm_source": None,
+        "utm_medium": None,
+        "utm_campaign": None,
+    }
+    names = [part.split()[0] for part in EVENT_COLUMNS.split(", ")]
+    return spark.createDataFrame(
+        [tuple({**defaults, **row}.get(n) for n in names) for row in rows], EVENT_COLUMNS
+    )
+
+
+def at(minute: int, second: int = 0) -> datetime:
+    return datetime(2026, 3, 1, 10, minute, second)
+
+
+def metrics_by_key(frame: DataFrame) -> dict[tuple[Any, ...], tuple[int, ...]]:
+    return {
+        (r.site_id, r.minute, r.dimension, r.value): (
+            r.pageviews,
+            r.events,
+            r.unique_visitors,
+            r.new_sessions,
+        )
+        for r in frame.collect()
+    }
+
+
+def test_minute_windows_per_dimension_count_pageviews_events_visitors_sessions(
+    local_spark: SparkSession,
+) -> None:
+    frame = events(
+        local_spark,
+        [
+            {"client_ts": at(0, 5), "visitor_id": "a", "properties": {"session_start": "true"}},
+            {"client_ts": at(0, 59), "visitor_id": "a", "path": "/buy", "utm_source": "news"},
+            {"client_ts": at(0, 30), "visitor_id": "b", "type": "track", "name": "signup"},
+            {"client_ts": at(1, 0), "visitor_id": "b", "name": "session_start", "country": None},
+            {"client_ts": at(1, 1), "visitor_id": "c", "site_id": "t"},
+        ],
+    )
+    got = metrics_by_key(minute_metrics(frame, 0.02))
+    assert got[("s", at(0), "all", "(all)")] == (2, 3, 2, 1)
+    assert got[("s", at(0), "path", "/")] == (1, 2, 2, 1)
+    assert got[("s", at(0), "path", "/buy")] == (1, 1, 1, 0)
+    assert got[("s", at(0), "utm_source", "news")] == (1, 1, 1, 0)
+    assert got[("s", at(0), "utm_source", "(none)")] == (1, 2, 2, 1)
+    assert got[("s", at(1), "all", "(all)")] == (1, 1, 1, 1)
+    assert got[("s", at(1), "country", "(none)")] == (1, 1, 1, 1)
+    assert got[("t", at(1), "browser", "Firefox")] == (1, 1, 1, 0)
+    per_window_and_site = {(k[0], k[1]) for k in got}
+    assert per_window_and_site == {("s", at(0)), ("s", at(1)), ("t", at(1))}
+    for site, minute in per_window_and_site:
+        dims = {k[2] for k in got if k[:2] == (site, minute)}
+        assert dims == set(METRIC_DIMENSIONS)
+
+
+def test_the_visitor_sketch_is_kept_for_the_total_only(local_spark: SparkSession) -> None:
+    frame = events(local_spark, [{"client_ts": at(0), "visitor_id": "a"}])
+    rows = minute_metrics(frame, 0.02).collect()
+    from pyspark.sql import functions as F
+
+    estimates = (
+        local_spark.createDataFrame(rows)
+        .select("dimension", F.hll_sketch_estimate("visitors_sketch").alias("n"))
+        .collect()
+    )
+    assert {(r.dimension, r.n) for r in estimates if r.dimension == "all"} == {("all", 1)}
+    assert {r.n for r in estimates if r.dimension != "all"} == {0}
+
+
+def test_active_visitors_in_the_last_5_and_30_minutes(local_spark: SparkSession) -> None:
+    frame = events(
+        local_spark,
+        [
+            {"client_ts": at(0), "visitor_id": "old"},  # 40 minutes before now: out
+            {"client_ts": at(15), "visitor_id": "a"},
+            {"client_ts": at(36), "visitor_id": "b"},
+            {"client_ts": at(38), "visitor_id": "a"},
+            {"client_ts": at(40, 30), "visitor_id": "c"},
+            {"client_ts": at(20), "visitor_id": "x", "site_id": "quiet"},
+            {"client_ts": at(41), "visitor_id": "future"},  # after now: not yet counted
+        ],
+    )
+    now = at(40, 45)
+    result = active_visitors(minute_metrics(frame, 0.02), now)
+    rows = result.collect()
+    assert tuple(rows[0].asDict()) == LIVE_ACTIVE_VISITORS.column_names
+    got = {(r.site_id, r.window_minutes): r.visitors for r in rows}
+    assert got == {("s", 5): 3, ("s", 30): 3, ("quiet", 5): 0, ("quiet", 30): 1}
+    assert {r.as_of for r in rows} == {now}
