@@ -30,10 +30,9 @@ def healthy(settings: Settings) -> bool:
 
 def register_tables(settings: Settings) -> None:
     from lakehouse.provision import create_views, register_in_trino
-    from lakehouse.tables import SERVING_LIVE_VIEWS
-    from streaming.job import STREAM_TABLES
+    from lakehouse.tables import LIVE_TABLES, RAW_EVENTS, RAW_EVENTS_BAD, SERVING_LIVE_VIEWS
 
-    register_in_trino(settings, STREAM_TABLES, lambda _: None)
+    register_in_trino(settings, (RAW_EVENTS, RAW_EVENTS_BAD, *LIVE_TABLES), lambda _: None)
     create_views(settings, SERVING_LIVE_VIEWS, lambda _: None)
 
 

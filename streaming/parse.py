@@ -55,16 +55,19 @@ def parse_records(records: DataFrame) -> DataFrame:
     parsed = records.withColumn(
         "e", F.from_json(value, schema, {"columnNameOfCorruptRecord": CORRUPT})
     ).withColumns({"_missing": _missing_required(), "_invalid": _invalid_choices()})
+    corrupt = F.col(f"e.{CORRUPT}").isNotNull()
+    # CASE stops at the first match: the second parse (is_object) runs for corrupt rows only.
     reason = (
-        F.when(value.isNull() | ~is_object, F.lit(BadReason.MALFORMED.value))
-        .when(F.col(f"e.{CORRUPT}").isNotNull(), F.lit(BadReason.SCHEMA_VIOLATION.value))
+        F.when(value.isNull(), F.lit(BadReason.MALFORMED.value))
+        .when(corrupt & ~is_object, F.lit(BadReason.MALFORMED.value))
+        .when(corrupt, F.lit(BadReason.SCHEMA_VIOLATION.value))
         .when(F.size("_missing") > 0, F.lit(BadReason.SCHEMA_VIOLATION.value))
         .when(F.size("_invalid") > 0, F.lit(BadReason.SCHEMA_VIOLATION.value))
     )
     detail = (
         F.when(value.isNull(), F.lit("empty Kafka record value"))
-        .when(~is_object, F.lit("not a JSON object"))
-        .when(F.col(f"e.{CORRUPT}").isNotNull(), F.lit("a field has the wrong type for events.v1"))
+        .when(corrupt & ~is_object, F.lit("not a JSON object"))
+        .when(corrupt, F.lit("a field has the wrong type for events.v1"))
         .when(
             F.size("_missing") > 0,
             F.concat(F.lit("missing required: "), F.array_join("_missing", ", ")),

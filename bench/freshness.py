@@ -1,0 +1,248 @@
+"""Freshness of the speed layer: per event, the time from the collector's 2xx to the event
+being queryable through Trino in raw.events and in live.minute_metrics.
+
+Starts its own Kafka, Trino, collector and streaming job on free loopback ports in a
+temporary state dir, sends events one request each at a fixed rate, polls Trino, prints
+p50 / p95 / max per table and the job's memory, and stops everything.
+
+    .venv/bin/python -m bench.freshness [--rate 20] [--seconds 30] [--trigger 1]
+
+Each event has a path of its own, so its live row (dimension path) appears when it is
+counted. A figure includes Trino's polling resolution (one poll of both tables takes about
+--poll seconds plus the query time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from lakehouse.settings import Ports, Settings, StreamingSettings, load_settings
+from lakehouse.trino_sql import query
+from stack.cli import start_service, supervisor_for
+from stack.registry import BY_NAME
+from stack.state import open_state_dir
+from stack.supervisor import free_port
+from streaming.progress import read_progress
+
+SITE = "demo-shop"
+
+Sender = Callable[[dict[str, Any]], float]
+"""Sends one client event; returns the wall time its acknowledgement arrived."""
+
+
+def collector_sender(settings: Settings) -> Sender:
+    client = httpx.Client(base_url=f"http://{settings.host}:{settings.ports.collector}")
+
+    def send(event: dict[str, Any]) -> float:
+        response = client.post("/x/b", content=json.dumps([event]))
+        acked = time.time()
+        if response.status_code not in (200, 202) or '"rejected":0' not in response.text:
+            raise SystemExit(f"collector answered {response.status_code}: {response.text}")
+        return acked
+
+    return send
+
+
+def kafka_sender(settings: Settings) -> Sender:
+    """Without the collector: the enriched record straight to Kafka (acks=all)."""
+    from kafka import KafkaProducer
+
+    from lakehouse.schema import EventV1
+
+    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all", linger_ms=0)
+
+    def send(event: dict[str, Any]) -> float:
+        record = {
+            **event,
+            "received_at": datetime.now(UTC).isoformat(),
+            "protocol": "native",
+            "visitor_id": event["anonymous_id"],
+        }
+        value = EventV1.model_validate(record).model_dump(mode="json", exclude_none=True)
+        key = f"{SITE}:{value['visitor_id']}".encode()
+        producer.send(settings.kafka.events_topic, key=key, value=json.dumps(value).encode())
+        producer.flush()
+        return time.time()
+
+    return send
+
+
+def client_event(run: str, seq: int) -> dict[str, Any]:
+    path = f"/bench/{run}/{seq}"
+    return {
+        "event_id": str(uuid.uuid4()),
+        "type": "page",
+        "name": "pageview",
+        "site_id": SITE,
+        "anonymous_id": f"bench-visitor-{seq % 50}",
+        "client_ts": datetime.now(UTC).isoformat(),
+        "url": f"https://shop.example{path}",
+        "path": path,
+    }
+
+
+class Watcher(threading.Thread):
+    """Polls Trino for the run's events; remembers when each path was first seen."""
+
+    def __init__(self, settings: Settings, run: str, poll_s: float) -> None:
+        super().__init__(daemon=True)
+        self.settings, self.run_prefix, self.poll_s = settings, f"/bench/{run}/", poll_s
+        self.raw_seen: dict[str, float] = {}
+        self.live_seen: dict[str, float] = {}
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        today = datetime.now(UTC).date().isoformat()
+        raw_sql = (
+            f"SELECT path FROM delta.raw.events WHERE event_date >= DATE '{today}' "
+            f"AND site_id = '{SITE}' AND path LIKE '{self.run_prefix}%'"
+        )
+        live_sql = (
+            f"SELECT value FROM delta.live.minute_metrics WHERE event_date >= DATE '{today}' "
+            f"AND site_id = '{SITE}' AND dimension = 'path' AND value LIKE '{self.run_prefix}%'"
+        )
+        while not self.stop.is_set():
+            for sql, seen in ((raw_sql, self.raw_seen), (live_sql, self.live_seen)):
+                try:
+                    rows = query(self.settings, sql)
+                except Exception as error:  # e.g. the table is not registered yet
+                    print(f"  (poll failed: {str(error)[:120]})", flush=True)
+                    rows = []
+                now = time.time()
+                for (path,) in rows:
+                    seen.setdefault(str(path), now)
+            self.stop.wait(self.poll_s)
+
+
+def warm_up(settings: Settings, send: Sender, poll_s: float, timeout_s: float = 300) -> None:
+    """Measure a warm job: the first batches of a fresh JVM take many times longer."""
+    run = f"warmup-{uuid.uuid4().hex[:8]}"
+    watcher = Watcher(settings, run, poll_s)
+    watcher.start()
+    for seq in range(5):
+        send(client_event(run, seq))
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and (len(watcher.raw_seen) < 5 or len(watcher.live_seen) < 5):
+        time.sleep(0.5)
+    watcher.stop.set()
+    watcher.join()
+    print(f"warm-up: {len(watcher.raw_seen)}/5 raw, {len(watcher.live_seen)}/5 live", flush=True)
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
+
+
+def summary(name: str, acked: dict[str, float], seen: dict[str, float]) -> str:
+    delays = [seen[path] - at for path, at in acked.items() if path in seen]
+    missing = len(acked) - len(delays)
+    if not delays:
+        return f"{name:<22} nothing visible ({missing} missing)"
+    return (
+        f"{name:<22} p50 {statistics.median(delays):5.2f} s   p95 {percentile(delays, 95):5.2f} s"
+        f"   max {max(delays):5.2f} s   ({len(delays)} events, {missing} not visible)"
+    )
+
+
+def start_platform(state: Path, trigger_s: float, with_collector: bool) -> Settings:
+    ports = Ports(
+        collector=free_port(),
+        reporting=free_port(),
+        trino=free_port(),
+        airflow=free_port(),
+        superset=free_port(),
+        kafka=free_port(),
+        kafka_controller=free_port(),
+    )
+    settings = load_settings(
+        state_dir=state,
+        ports=ports,
+        streaming=StreamingSettings(trigger_interval_s=trigger_s),
+    )
+    open_state_dir(settings)
+    supervisor = supervisor_for(settings)
+    names = ["kafka", "trino", *(["collector"] if with_collector else []), "streaming"]
+    for name in names:
+        start_service(BY_NAME[name], settings, supervisor)
+    return settings
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=20.0, help="events per second")
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--trigger", type=float, default=1.0, help="streaming trigger, s")
+    parser.add_argument("--poll", type=float, default=0.2, help="Trino polling interval, s")
+    parser.add_argument("--settle", type=float, default=20.0, help="wait for stragglers, s")
+    args = parser.parse_args()
+    if args.rate * args.seconds > 20_000:
+        parser.error("bounded: at most 20,000 events per run")
+
+    with_collector = "collector" in BY_NAME
+    state = Path(tempfile.mkdtemp(prefix="beacon-freshness-"))
+    print(f"state dir {state}; starting services (takes a minute)", flush=True)
+    settings = start_platform(state, args.trigger, with_collector)
+    supervisor = supervisor_for(settings)
+    try:
+        send = collector_sender(settings) if with_collector else kafka_sender(settings)
+        leg = "collector POST /x/b answer (202 accepted)" if with_collector else "Kafka produce ack"
+        if not with_collector:
+            print("NOTE: no collector service: events go straight to Kafka; the collector leg")
+            print("      is not included in these figures")
+        warm_up(settings, send, args.poll)
+        run = uuid.uuid4().hex[:8]
+        watcher = Watcher(settings, run, args.poll)
+        watcher.start()
+        acked: dict[str, float] = {}
+        total = int(args.rate * args.seconds)
+        started = time.monotonic()
+        for seq in range(total):
+            delay = started + seq / args.rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            event = client_event(run, seq)
+            acked[event["path"]] = send(event)
+        deadline = time.monotonic() + args.settle
+        while time.monotonic() < deadline and (
+            len(watcher.raw_seen) < total or len(watcher.live_seen) < total
+        ):
+            time.sleep(0.5)
+        watcher.stop.set()
+        watcher.join()
+        progress = read_progress(settings) or {}
+        memory = progress.get("memory", {})
+        print(
+            f"freshness: {total} events at {args.rate:g}/s, trigger {args.trigger:g} s, "
+            f"from the {leg} to visible in Trino"
+        )
+        print(summary("raw.events", acked, watcher.raw_seen))
+        print(summary("live.minute_metrics", acked, watcher.live_seen))
+        mib = 2**20
+        print(
+            f"streaming job memory: JVM heap used {memory.get('heap_used_bytes', 0) / mib:.0f}"
+            f" MiB of {memory.get('heap_max_bytes', 0) / mib:.0f} MiB, JVM RSS "
+            f"{memory.get('jvm_rss_bytes', 0) / mib:.0f} MiB, Python driver RSS "
+            f"{memory.get('python_rss_bytes', 0) / mib:.0f} MiB"
+        )
+    finally:
+        for name in ("streaming", "collector", "trino", "kafka"):
+            supervisor.stop(name)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,212 @@
+"""Sustained throughput of the streaming job: the highest events/s it keeps up with.
+
+Starts its own Kafka broker on free loopback ports in a temporary state dir, loads
+--events enriched events.v1 records into events.v1, then starts the streaming job
+(`python -m streaming`, --cores local cores) and measures how fast it drains the backlog
+into raw.events (Kafka lag to 0) and into live.minute_metrics. A job that drains R events/s
+keeps up with any steady rate below R: above it, the lag grows. Prints the rates, the batch
+sizes and times, and the job's peak memory; stops everything at the end.
+
+    .venv/bin/python -m bench.stream_throughput [--events 400000] [--cores 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from lakehouse.settings import (
+    Ports,
+    Settings,
+    SparkSettings,
+    StreamingSettings,
+    load_settings,
+    settings_env,
+)
+from stack.cli import start_service, supervisor_for
+from stack.kafka_broker import KAFKA
+from stack.state import open_state_dir
+from stack.supervisor import free_port, inherited_env
+from streaming.progress import read_progress
+
+REPO = Path(__file__).resolve().parent.parent
+PATHS = tuple(f"/product/{n}" for n in range(300))
+COUNTRIES = ("DE", "FR", "US", "GB", "NL", "ES", "IT", "PL")
+BROWSERS = ("Chrome", "Firefox", "Safari", "Edge")
+
+
+def records(count: int) -> list[bytes]:
+    """Enriched records as the collector produces them: 5,000 visitors over 2 sites."""
+    start = datetime.now(UTC) - timedelta(minutes=5)
+    out = []
+    for n in range(count):
+        ts = (start + timedelta(microseconds=n * 500)).isoformat()
+        record: dict[str, Any] = {
+            "event_id": str(uuid.uuid4()),
+            "type": "page" if n % 4 else "track",
+            "name": "pageview" if n % 4 else "add_to_cart",
+            "site_id": f"bench-{n % 2}",
+            "anonymous_id": f"v{n % 5000}",
+            "session_id": f"s{n % 5000}",
+            "client_ts": ts,
+            "url": f"https://shop.example{PATHS[n % 300]}?utm_source=news",
+            "path": PATHS[n % 300],
+            "title": "Product",
+            "referrer": "https://www.google.com/",
+            "utm_source": "news",
+            "screen_width": 1920,
+            "screen_height": 1080,
+            "language": "en-US",
+            "properties": {"sku": str(n % 300)},
+            "received_at": ts,
+            "protocol": "native",
+            "visitor_id": f"v{n % 5000}",
+            "browser": BROWSERS[n % 4],
+            "browser_version": "126",
+            "os": "Windows",
+            "device_type": "desktop",
+            "is_bot": False,
+            "country": COUNTRIES[n % 8],
+            "referrer_class": "search",
+        }
+        out.append(json.dumps(record).encode())
+    return out
+
+
+def load_backlog(settings: Settings, values: list[bytes]) -> float:
+    from kafka import KafkaProducer
+
+    producer = KafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        acks="all",
+        linger_ms=20,
+        batch_size=512 * 1024,
+        max_request_size=8 * 2**20,
+    )
+    started = time.monotonic()
+    for n, value in enumerate(values):
+        producer.send(settings.kafka.events_topic, key=f"k{n % 5000}".encode(), value=value)
+    producer.flush(timeout=300)
+    producer.close()
+    return time.monotonic() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=400_000)
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--trigger", type=float, default=2.0)
+    parser.add_argument("--max-offsets", type=int, default=100_000, help="per trigger")
+    parser.add_argument("--driver-memory", default="1g")
+    parser.add_argument("--timeout", type=float, default=600.0)
+    args = parser.parse_args()
+    if not 1_000 <= args.events <= 2_000_000:
+        parser.error("bounded: --events between 1,000 and 2,000,000")
+
+    state = Path(tempfile.mkdtemp(prefix="beacon-throughput-"))
+    ports = Ports(
+        collector=free_port(),
+        reporting=free_port(),
+        trino=free_port(),
+        airflow=free_port(),
+        superset=free_port(),
+        kafka=free_port(),
+        kafka_controller=free_port(),
+    )
+    settings = load_settings(
+        state_dir=state,
+        ports=ports,
+        spark=SparkSettings(master=f"local[{args.cores}]"),
+        streaming=StreamingSettings(
+            trigger_interval_s=args.trigger,
+            max_offsets_per_trigger=args.max_offsets,
+            driver_memory=args.driver_memory,
+        ),
+    )
+    open_state_dir(settings)
+    supervisor = supervisor_for(settings)
+    job: subprocess.Popen[bytes] | None = None
+    try:
+        print(f"state dir {state}; starting Kafka", flush=True)
+        start_service(KAFKA, settings, supervisor)
+        values = records(args.events)
+        took = load_backlog(settings, values)
+        print(f"loaded {args.events} events into Kafka in {took:.1f}s", flush=True)
+
+        log = settings.logs_path / "streaming.log"
+        with log.open("ab") as out:
+            job = subprocess.Popen(
+                [sys.executable, "-m", "streaming"],
+                cwd=REPO,
+                env={**inherited_env(), **settings_env(settings)},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        started = time.monotonic()
+        first: dict[str, tuple[float, int]] = {}
+        done: dict[str, float] = {}
+        peak_rss = peak_heap = 0
+        batches: list[tuple[int, int]] = []
+        seen_batches: set[int] = set()
+        while len(done) < 2 and time.monotonic() - started < args.timeout:
+            if job.poll() is not None:
+                raise SystemExit(f"streaming job exited with {job.returncode}; see {log}")
+            time.sleep(0.5)
+            progress = read_progress(settings)
+            if not progress:
+                continue
+            memory = progress.get("memory", {})
+            peak_rss = max(peak_rss, int(memory.get("jvm_rss_bytes", 0)))
+            peak_heap = max(peak_heap, int(memory.get("heap_used_bytes", 0)))
+            now = time.monotonic()
+            for name, q in progress.get("queries", {}).items():
+                rows = int(q.get("input_rows_since_start") or 0)
+                if rows and name not in first:
+                    first[name] = (now, rows)
+                if rows >= args.events and name not in done:
+                    done[name] = now
+                if name == "raw" and q.get("batch_id") is not None:
+                    batch = int(q["batch_id"])
+                    if batch not in seen_batches and q.get("input_rows"):
+                        seen_batches.add(batch)
+                        batches.append((int(q["input_rows"]), int(q["batch_duration_ms"] or 0)))
+        mib = 2**20
+        print(
+            f"stream throughput on local[{args.cores}], trigger {args.trigger:g} s, "
+            f"maxOffsetsPerTrigger {args.max_offsets}, driver memory {args.driver_memory}:"
+        )
+        for name, table in (("raw", "raw.events (Kafka lag to 0)"), ("live", "live metrics")):
+            if name not in done or name not in first:
+                print(f"  {table}: did not finish within {args.timeout:g}s")
+                continue
+            t0, rows0 = first[name]
+            rate = (args.events - rows0) / max(done[name] - t0, 1e-9)
+            print(f"  {table:<30} {rate:10,.0f} events/s sustained (after the first batch)")
+        if batches:
+            sizes = ", ".join(f"{rows} rows/{ms / 1000:.1f}s" for rows, ms in batches[:8])
+            print(f"  raw batches seen: {sizes}{' ...' if len(batches) > 8 else ''}")
+        print(f"  peak JVM RSS {peak_rss / mib:.0f} MiB, peak heap used {peak_heap / mib:.0f} MiB")
+    finally:
+        if job is not None and job.poll() is None:
+            os.kill(job.pid, signal.SIGTERM)
+            try:
+                job.wait(120)
+            except subprocess.TimeoutExpired:
+                os.killpg(job.pid, signal.SIGKILL)
+        supervisor.stop("kafka")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
