@@ -14,6 +14,7 @@ from lakehouse.schema import EventV1, event_spark_schema
 from lakehouse.settings import Settings
 from lakehouse.tables import FOUNDATION_TABLES, RAW_EVENTS
 from lakehouse.trino_sql import query
+from tests.kafka_topic import consume
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -67,23 +68,20 @@ def test_topics_exist_with_the_configured_partitions(kafka: Settings) -> None:
 
 
 def test_produce_and_read_back(kafka: Settings) -> None:
-    from kafka import KafkaConsumer
+    from kafka import KafkaAdminClient
+    from kafka.admin import NewTopic
 
-    topic = kafka.kafka.bad_topic
-    sent = [{"n": n, "id": str(uuid.uuid4())} for n in range(25)]
-    produce(kafka, topic, [{**e, "site_id": "s", "visitor_id": "v"} for e in sent])
-    consumer = KafkaConsumer(
-        topic,
-        bootstrap_servers=kafka.kafka_bootstrap,
-        auto_offset_reset="earliest",
-        consumer_timeout_ms=10_000,
-        value_deserializer=json.loads,
-    )
+    topic = f"roundtrip-{uuid.uuid4().hex[:8]}"  # its own topic: events.* carry contracts
+    admin = KafkaAdminClient(bootstrap_servers=kafka.kafka_bootstrap)
     try:
-        received = {message.value["id"] for message in consumer}
+        admin.create_topics([NewTopic(topic, num_partitions=2, replication_factor=1)])
     finally:
-        consumer.close()
-    assert {e["id"] for e in sent} <= received
+        admin.close()
+    sent = [{"n": n, "id": str(uuid.uuid4()), "site_id": "s", "visitor_id": "v"} for n in range(25)]
+    produce(kafka, topic, sent)
+    received = consume(kafka, topic, done=lambda kept: len(kept) == len(sent))
+    assert sorted(m.value["n"] for m in received) == list(range(25))
+    assert {m.value["id"] for m in received} == {e["id"] for e in sent}
 
 
 def test_tables_init_is_idempotent_and_trino_types_match_the_schema(
