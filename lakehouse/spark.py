@@ -33,6 +33,9 @@ def spark_conf(settings: Settings, app_name: str) -> dict[str, str]:
         "spark.local.dir": str(scratch / "tmp"),
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={scratch / 'derby'}",
         "spark.databricks.delta.schema.autoMerge.enabled": "false",
+        # Delta rebuilds a table's snapshot in 50 tasks by default: far too many for one
+        # machine's tables, and the main cost of a small streaming micro-batch.
+        "spark.databricks.delta.snapshotPartitions": str(settings.spark.shuffle_partitions),
     }
     if settings.profile == "local":
         conf["spark.driver.host"] = settings.host
