@@ -158,7 +158,7 @@ def summary(name: str, acked: dict[str, float], seen: dict[str, float]) -> str:
     )
 
 
-def start_platform(state: Path, trigger_s: float, with_collector: bool) -> Settings:
+def platform_settings(state: Path, trigger_s: float) -> Settings:
     ports = Ports(
         collector=free_port(),
         reporting=free_port(),
@@ -174,10 +174,6 @@ def start_platform(state: Path, trigger_s: float, with_collector: bool) -> Setti
         streaming=StreamingSettings(trigger_interval_s=trigger_s),
     )
     open_state_dir(settings)
-    supervisor = supervisor_for(settings)
-    names = ["kafka", "trino", *(["collector"] if with_collector else []), "streaming"]
-    for name in names:
-        start_service(BY_NAME[name], settings, supervisor)
     return settings
 
 
@@ -195,9 +191,12 @@ def main() -> int:
     with_collector = "collector" in BY_NAME
     state = Path(tempfile.mkdtemp(prefix="beacon-freshness-"))
     print(f"state dir {state}; starting services (takes a minute)", flush=True)
-    settings = start_platform(state, args.trigger, with_collector)
+    settings = platform_settings(state, args.trigger)
     supervisor = supervisor_for(settings)
     try:
+        names = ["kafka", "trino", *(["collector"] if with_collector else []), "streaming"]
+        for name in names:
+            start_service(BY_NAME[name], settings, supervisor)
         send = collector_sender(settings) if with_collector else kafka_sender(settings)
         leg = "collector POST /x/b answer (202 accepted)" if with_collector else "Kafka produce ack"
         if not with_collector:
