@@ -335,20 +335,25 @@ def process_rss_bytes(pid: int) -> int:
 
 
 class InputCounter:
-    """Rows each query read since start, summed over its progress reports (a report per
-    batch; the main loop looks at them more often than Spark forgets them)."""
+    """Rows each query read since start, from its progress reports. An idle report carries
+    the id of the batch that runs next, so a batch counts with the largest report of its
+    id; batches older than the reports Spark keeps are folded into a settled total."""
+
+    KEEP = 200
 
     def __init__(self) -> None:
-        self.last_batch: dict[str, int] = {}
-        self.rows: Counter[str] = Counter()
+        self.recent: dict[str, dict[int, int]] = {}
+        self.settled: Counter[str] = Counter()
 
     def update(self, name: str, query: StreamingQuery) -> int:
+        recent = self.recent.setdefault(name, {})
         for report in query.recentProgress:
             batch_id = int(report["batchId"])
-            if batch_id > self.last_batch.get(name, -1):
-                self.last_batch[name] = batch_id
-                self.rows[name] += int(report.get("numInputRows") or 0)
-        return self.rows[name]
+            rows = int(report.get("numInputRows") or 0)
+            recent[batch_id] = max(rows, recent.get(batch_id, 0))
+        for batch_id in sorted(recent)[: -self.KEEP]:
+            self.settled[name] += recent.pop(batch_id)
+        return self.settled[name] + sum(recent.values())
 
 
 def stop_between_batches(query: StreamingQuery, timeout_s: float) -> None:
