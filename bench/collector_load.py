@@ -6,7 +6,7 @@ drives them with wrk (bounded by duration), and prints, for each target:
   - collector, discard sink: the whole pipeline, records dropped instead of produced,
   - collector, Kafka: the whole pipeline with acks=all produce to the real broker.
 
-    .venv/bin/python bench/collector.py [--seconds 10] [--connections 32] [--batch 20]
+    .venv/bin/python bench/collector_load.py [--seconds 10] [--connections 32] [--batch 20]
 
 Needs wrk (apt-get install wrk). Everything stops by itself at the end.
 """
