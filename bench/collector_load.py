@@ -197,7 +197,7 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=20)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
-        print("bench/collector needs wrk: apt-get install wrk", file=sys.stderr)
+        print("bench/collector_load needs wrk: apt-get install wrk", file=sys.stderr)
         return 2
     workdir = Path(tempfile.mkdtemp(prefix="beacon-bench-"))
     script = workdir / "events.lua"
