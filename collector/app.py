@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+import zlib
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,15 @@ async def read_body(receive: Receive, limit: int) -> bytes:
         chunks.append(chunk)
         more = message.get("more_body", False)
     return b"".join(chunks)
+
+
+def gunzip(body: bytes, limit: int) -> bytes:
+    """A gzip body, decompressed up to ``limit`` bytes (a small body may inflate enormously)."""
+    inflater = zlib.decompressobj(wbits=31)
+    plain = inflater.decompress(body, limit + 1)
+    if len(plain) > limit or inflater.unconsumed_tail:
+        raise BodyTooLarge
+    return plain
 
 
 def client_ip(scope: Scope, headers: dict[str, str], trusted: frozenset[str]) -> str:
@@ -214,8 +224,13 @@ class CollectorApp:
             return self.too_large(limit)
         try:
             body = await read_body(receive, limit)
+            if headers.get("content-encoding", "").lower() == "gzip":
+                body = gunzip(body, limit)
         except BodyTooLarge:
             return self.too_large(limit)
+        except zlib.error as error:
+            self.metrics.count("collector_events_rejected_total", reason=BadReason.MALFORMED.value)
+            return Response.error(400, BadReason.MALFORMED.value, f"gzip body unreadable: {error}")
         hit = Hit(
             protocol=protocol,
             method=scope["method"],

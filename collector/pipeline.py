@@ -123,7 +123,7 @@ def enrich_event(event: dict[str, Any], ctx: Context) -> dict[str, Any] | BadRow
     enriched = enrich(event, ctx.hit, ctx.secret)
     enriched["received_at"] = ctx.hit.received_at
     enriched["protocol"] = ctx.hit.protocol.value
-    return {key: value for key, value in enriched.items() if value is not None}
+    return enriched
 
 
 EventStep = Callable[[dict[str, Any], Context], dict[str, Any] | BadRow]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import enum
 from functools import cache, lru_cache
-from urllib.parse import unquote_plus, urlsplit
+from urllib.parse import SplitResult, unquote_plus, urlsplit
 
 from publicsuffixlist import PublicSuffixList
 
 from collector.enrich import referrer_hosts as hosts
 
 HOST_CACHE_SIZE = 16384
+URL_CACHE_SIZE = 16_384
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 UTM_MAX_LENGTH = 256
 PATH_MAX_LENGTH = 1024
@@ -32,14 +33,22 @@ def _public_suffixes() -> PublicSuffixList:
     return PublicSuffixList()  # the list shipped inside the package; no download
 
 
+@lru_cache(maxsize=URL_CACHE_SIZE)
+def split_url(url: str) -> SplitResult | None:
+    """``urlsplit`` of a stripped URL, cached: pages and referrers repeat across events, and
+    splitting is the main cost of the referrer, path and campaign steps."""
+    try:
+        return urlsplit(url.strip())
+    except ValueError:  # e.g. an unbalanced IPv6 bracket
+        return None
+
+
 def url_host(url: str | None) -> str | None:
     """Lower-case host of an absolute URL, without port; None if there is none."""
     if not url:
         return None
-    try:
-        host = urlsplit(url.strip()).hostname
-    except ValueError:  # e.g. an unbalanced IPv6 bracket
-        return None
+    parts = split_url(url)
+    host = parts.hostname if parts is not None else None
     if not host:
         return None
     return host.rstrip(".") or None
@@ -127,10 +136,10 @@ def campaign_from_url(url: str | None) -> dict[str, str]:
     """The utm_* parameters of a page URL (first value of each, non-empty), by field name."""
     if not url or "utm_" not in url.lower():
         return {}
-    try:
-        query = urlsplit(url.strip()).query
-    except ValueError:
+    parts = split_url(url)
+    if parts is None:
         return {}
+    query = parts.query
     found: dict[str, str] = {}
     # Decode only the utm_* pairs: most of a query is of no interest here.
     for pair in query.split("&"):
@@ -149,9 +158,8 @@ def path_from_url(url: str | None) -> str | None:
     """The path of a page URL ('/' for a bare host); None when there is no URL."""
     if not url or not url.strip():
         return None
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
+    parts = split_url(url)
+    if parts is None:
         return None
     if parts.path:
         return parts.path[:PATH_MAX_LENGTH]
