@@ -107,33 +107,32 @@ class KafkaSink:
         self._replay_interval_s = replay_interval_s
         # Start in spool mode if a previous run left records behind: they go first.
         self.spooling = not spool.is_empty()
-        self._running = threading.Event()
-        self._poller: threading.Thread | None = None
+        self._poller: asyncio.Task[None] | None = None
         self._replayer: asyncio.Task[None] | None = None
+        self._awaiting = 0  # records produced whose acknowledgement has not come yet
         self._loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._running.set()
-        self._poller = threading.Thread(target=self._poll, name="kafka-poll", daemon=True)
-        self._poller.start()
+        self._poller = asyncio.create_task(self._poll_forever())
         self._replayer = asyncio.create_task(self._replay_forever())
 
     async def stop(self) -> None:
-        if self._replayer is not None:
-            self._replayer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._replayer
+        for task in (self._replayer, self._poller):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         remaining = await asyncio.to_thread(self._producer.flush, 10)
-        self._running.clear()
-        if self._poller is not None:
-            self._poller.join(timeout=5)
         if remaining:
             self._metrics.count("collector_unflushed_on_stop_total", remaining)
 
-    def _poll(self) -> None:
-        while self._running.is_set():
-            self._producer.poll(0.05)
+    async def _poll_forever(self) -> None:
+        """Serve the producer's delivery reports on the event loop itself: no second Python
+        thread contending for the GIL, no cross-thread wake-up per request."""
+        while True:
+            self._producer.poll(0)
+            await asyncio.sleep(0.0005 if self._awaiting else 0.005)
 
     async def _produce(self, records: Sequence[Record]) -> list[Record]:
         """Produce and await every acknowledgement; the records that failed.
@@ -144,6 +143,7 @@ class KafkaSink:
         if not records:
             return []
         acks = _Acknowledgements(self._loop, len(records))
+        self._awaiting += len(records)
         started = time.perf_counter()
         for record in records:
             try:
@@ -155,7 +155,10 @@ class KafkaSink:
                 )
             except BufferError:  # the producer's local queue is full
                 acks.settle(record, ok=False)
-        failed = await acks.done
+        try:
+            failed = await acks.done
+        finally:
+            self._awaiting -= len(records)
         self._metrics.observe("collector_produce_seconds", time.perf_counter() - started)
         return failed
 
@@ -203,13 +206,14 @@ class KafkaSink:
 
 
 class _Acknowledgements:
-    """Counts the broker's acknowledgements of one produce call, from the poll thread."""
+    """Counts the broker's acknowledgements of one produce call. Reports arrive on the event
+    loop (the poll task), or, while stopping, on the thread that flushes the producer."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, expected: int) -> None:
         self.loop = loop
+        self.loop_thread = threading.get_ident()
         self.remaining = expected
         self.failed: list[Record] = []
-        self.lock = threading.Lock()
         self.done: asyncio.Future[list[Record]] = loop.create_future()
 
     def callback(self, record: Record) -> Callable[[Any, Any], None]:
@@ -219,13 +223,14 @@ class _Acknowledgements:
         return acknowledged
 
     def settle(self, record: Record, ok: bool) -> None:
-        with self.lock:
-            if not ok:
-                self.failed.append(record)
-            self.remaining -= 1
-            last = self.remaining == 0
-        if last:
-            self.loop.call_soon_threadsafe(_resolve, self.done, self.failed)
+        if not ok:
+            self.failed.append(record)
+        self.remaining -= 1
+        if self.remaining == 0:
+            if threading.get_ident() == self.loop_thread:
+                _resolve(self.done, self.failed)
+            else:
+                self.loop.call_soon_threadsafe(_resolve, self.done, self.failed)
 
 
 def _resolve(future: asyncio.Future[list[Record]], failed: list[Record]) -> None:
