@@ -43,6 +43,7 @@ def split_url(url: str) -> SplitResult | None:
         return None
 
 
+@lru_cache(maxsize=URL_CACHE_SIZE)
 def url_host(url: str | None) -> str | None:
     """Lower-case host of an absolute URL, without port; None if there is none."""
     if not url:
