@@ -29,12 +29,11 @@ from typing import Any
 
 import httpx
 
-from lakehouse.settings import Ports, Settings, StreamingSettings, load_settings
+from lakehouse.settings import Settings, StreamingSettings
 from lakehouse.trino_sql import query
 from stack.cli import start_service, supervisor_for
 from stack.registry import BY_NAME
-from stack.state import open_state_dir
-from stack.supervisor import free_port
+from stack.state import isolated_settings
 from streaming.progress import read_progress
 
 SITE = "demo-shop"
@@ -159,22 +158,7 @@ def summary(name: str, acked: dict[str, float], seen: dict[str, float]) -> str:
 
 
 def platform_settings(state: Path, trigger_s: float) -> Settings:
-    ports = Ports(
-        collector=free_port(),
-        reporting=free_port(),
-        trino=free_port(),
-        airflow=free_port(),
-        superset=free_port(),
-        kafka=free_port(),
-        kafka_controller=free_port(),
-    )
-    settings = load_settings(
-        state_dir=state,
-        ports=ports,
-        streaming=StreamingSettings(trigger_interval_s=trigger_s),
-    )
-    open_state_dir(settings)
-    return settings
+    return isolated_settings(state, streaming=StreamingSettings(trigger_interval_s=trigger_s))
 
 
 def main() -> int:

@@ -26,17 +26,15 @@ from pathlib import Path
 from typing import Any
 
 from lakehouse.settings import (
-    Ports,
     Settings,
     SparkSettings,
     StreamingSettings,
-    load_settings,
     settings_env,
 )
 from stack.cli import start_service, supervisor_for
 from stack.kafka_broker import KAFKA
-from stack.state import open_state_dir
-from stack.supervisor import free_port, inherited_env
+from stack.state import isolated_settings
+from stack.supervisor import inherited_env
 from streaming.progress import read_progress
 
 REPO = Path(__file__).resolve().parent.parent
@@ -114,18 +112,8 @@ def main() -> int:
         parser.error("bounded: --events between 1,000 and 2,000,000")
 
     state = Path(tempfile.mkdtemp(prefix="beacon-throughput-"))
-    ports = Ports(
-        collector=free_port(),
-        reporting=free_port(),
-        trino=free_port(),
-        airflow=free_port(),
-        superset=free_port(),
-        kafka=free_port(),
-        kafka_controller=free_port(),
-    )
-    settings = load_settings(
-        state_dir=state,
-        ports=ports,
+    settings = isolated_settings(
+        state,
         spark=SparkSettings(master=f"local[{args.cores}]"),
         streaming=StreamingSettings(
             trigger_interval_s=args.trigger,
@@ -133,7 +121,6 @@ def main() -> int:
             driver_memory=args.driver_memory,
         ),
     )
-    open_state_dir(settings)
     supervisor = supervisor_for(settings)
     job: subprocess.Popen[bytes] | None = None
     try:

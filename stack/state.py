@@ -48,11 +48,11 @@ def remove_state_dir(settings: Settings) -> bool:
     return True
 
 
-def isolated_settings(state_dir: Path) -> Settings:
+def isolated_settings(state_dir: Path, **overrides: object) -> Settings:
     """Settings of a private platform: every port one that is free now, all state under
-    ``state_dir`` (created). Tests and benchmarks run on these, so they never collide with
-    a running demo or with each other."""
+    ``state_dir`` (created), and any other ``overrides``. Tests and benchmarks run on these,
+    so they never collide with a running demo or with each other."""
     ports = Ports(**{name: free_port() for name in Ports.model_fields})
-    settings = load_settings(state_dir=state_dir, ports=ports)
+    settings = load_settings(state_dir=state_dir, ports=ports, **overrides)
     open_state_dir(settings)
     return settings
