@@ -13,7 +13,7 @@ import json
 import os
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,7 +27,7 @@ class SettingsError(Exception):
     """A setting has a value beacon cannot run with."""
 
 
-Port = int
+Port = Annotated[int, Field(ge=1, le=65535, description="a TCP port")]
 
 
 class Ports(BaseModel):
@@ -40,13 +40,6 @@ class Ports(BaseModel):
     superset: Port = 8088
     kafka: Port = 9092
     kafka_controller: Port = 9093
-
-    @field_validator("*")
-    @classmethod
-    def _in_range(cls, value: int) -> int:
-        if not 1 <= value <= 65535:
-            raise ValueError(f"{value} is not a TCP port (1-65535)")
-        return value
 
     @model_validator(mode="after")
     def _distinct(self) -> Ports:
@@ -227,7 +220,7 @@ class Settings(BaseSettings):
 
     @field_validator("host")
     @classmethod
-    def _loopback_locally(cls, value: str) -> str:
+    def _not_empty(cls, value: str) -> str:
         if not value:
             raise ValueError("must not be empty")
         return value
