@@ -5,9 +5,10 @@ step speaks these types and nothing else."""
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 
@@ -95,6 +96,39 @@ class BadRow:
     protocol: Protocol
     received_at: datetime
     site_id: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        hit: Hit,
+        stage: Stage,
+        reason: BadReason,
+        detail: str,
+        payload: Any,
+        site_id: str | None = None,
+    ) -> BadRow:
+        """A bad row of ``hit``; ``payload`` is the offending input, as text or as data."""
+        return cls(
+            stage, reason, detail, payload_text(payload), hit.protocol, hit.received_at, site_id
+        )
+
+
+def payload_text(payload: Any) -> str:
+    """The original input as text for a bad row: as received when it is text, else as JSON."""
+    return payload if isinstance(payload, str) else json_text(payload)
+
+
+def json_text(value: Any) -> str:
+    """``value`` as compact JSON (integers of any size, times in ISO 8601), else its repr:
+    a bad row keeps even input that JSON cannot carry."""
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_as_json)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def _as_json(value: Any) -> str:
+    return value.isoformat() if isinstance(value, datetime | date) else str(value)
 
 
 @dataclass

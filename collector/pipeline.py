@@ -7,7 +7,6 @@ reason. Every step is timed; every rejection is counted and routed to ``events.b
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Callable
@@ -54,29 +53,6 @@ class Context:
     max_future_skew: timedelta
 
 
-def payload_text(payload: Any) -> str:
-    """The original input as text, whatever it holds (orjson refuses ints past 64 bits)."""
-    if isinstance(payload, str):
-        return payload
-    try:
-        return orjson.dumps(payload, default=str).decode()
-    except TypeError:
-        return json.dumps(payload, default=str)
-
-
-def bad_row(
-    ctx_hit: Hit,
-    stage: Stage,
-    reason: BadReason,
-    detail: str,
-    payload: Any,
-    site_id: str | None = None,
-) -> BadRow:
-    return BadRow(
-        stage, reason, detail, payload_text(payload), ctx_hit.protocol, ctx_hit.received_at, site_id
-    )
-
-
 def validate(event: dict[str, Any], ctx: Context) -> dict[str, Any] | BadRow:
     """The event against the events.v1 client contract, for the site that admitted it."""
     candidate = {**event, "site_id": ctx.site.site_id}
@@ -86,7 +62,7 @@ def validate(event: dict[str, Any], ctx: Context) -> dict[str, Any] | BadRow:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "event"
         problems = f" (+{error.error_count() - 1} more)" if error.error_count() > 1 else ""
-        return bad_row(
+        return BadRow.of(
             ctx.hit,
             Stage.VALIDATE,
             BadReason.SCHEMA_VIOLATION,
@@ -106,7 +82,7 @@ def check_clock(event: dict[str, Any], ctx: Context) -> dict[str, Any] | BadRow:
     if client_ts > received + ctx.max_future_skew:
         client_ts = received
     elif received - client_ts > ctx.max_age:
-        return bad_row(
+        return BadRow.of(
             ctx.hit,
             Stage.VALIDATE,
             BadReason.TOO_OLD,
@@ -246,7 +222,7 @@ class Pipeline:
             outcome.bad.append(
                 (
                     None,
-                    bad_row(
+                    BadRow.of(
                         hit,
                         Stage.PARSE,
                         BadReason.TOO_MANY_EVENTS,
@@ -269,7 +245,7 @@ class Pipeline:
             if isinstance(context, Refusal):
                 outcome.refusal = context
                 outcome.bad.append(
-                    (index, bad_row(hit, Stage.AUTHORIZE, context.reason, context.detail, event))
+                    (index, BadRow.of(hit, Stage.AUTHORIZE, context.reason, context.detail, event))
                 )
                 continue
             forwarded = event.pop(FORWARDED_CLIENT, None)

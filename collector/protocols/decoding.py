@@ -13,7 +13,7 @@ from uuid import uuid4
 
 import orjson
 
-from collector.model import BadReason, BadRow, Credentials, Hit, Parsed, Stage
+from collector.model import BadReason, BadRow, Credentials, Hit, Parsed, Stage, json_text
 
 NewId = Callable[[], str]
 
@@ -32,17 +32,6 @@ class Malformed(Exception):
         self.reason = reason
 
 
-def bad_row(hit: Hit, reason: BadReason, detail: str, payload: str) -> BadRow:
-    return BadRow(
-        stage=Stage.PARSE,
-        reason=reason,
-        detail=detail,
-        payload=payload,
-        protocol=hit.protocol,
-        received_at=hit.received_at,
-    )
-
-
 def endpoint(hit: Hit) -> str:
     """The path a request was routed by (a trailing slash is not part of it)."""
     return hit.path.rstrip("/") or "/"
@@ -59,14 +48,6 @@ def request_text(hit: Hit) -> str:
     if hit.body:
         return body_text(hit)
     return urlencode(dict(hit.query))
-
-
-def item_text(item: Any) -> str:
-    """One item of a batch, re-serialized for its bad row's payload."""
-    try:
-        return json.dumps(item, ensure_ascii=False, separators=(",", ":"))
-    except (TypeError, ValueError):
-        return repr(item)
 
 
 def decode_json(hit: Hit) -> Any:
@@ -151,10 +132,15 @@ def map_items(
         try:
             events.append(map_item(item))
         except Malformed as error:
-            bad.append(bad_row(hit, error.reason, f"item {index}: {error.detail}", item_text(item)))
+            bad.append(
+                BadRow.of(
+                    hit, Stage.PARSE, error.reason, f"item {index}: {error.detail}", json_text(item)
+                )
+            )
     return events, bad
 
 
 def rejected(hit: Hit, credentials: Credentials, error: Malformed) -> Parsed:
     """The whole request is unreadable: one bad row with the original request."""
-    return Parsed(credentials, bad=[bad_row(hit, error.reason, error.detail, request_text(hit))])
+    rejection = BadRow.of(hit, Stage.PARSE, error.reason, error.detail, request_text(hit))
+    return Parsed(credentials, bad=[rejection])
