@@ -4,6 +4,7 @@ jar cache (never resolved at job start), UTC, few shuffle partitions, the UI off
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from lakehouse.artifacts import ready_artifact_dir
@@ -43,15 +44,32 @@ def spark_conf(settings: Settings, app_name: str) -> dict[str, str]:
     return conf
 
 
-def spark_session(settings: Settings, app_name: str) -> SparkSession:
-    """Build (or return the running) SparkSession for ``app_name``."""
+def spark_session(
+    settings: Settings,
+    app_name: str,
+    extra_conf: Mapping[str, str] | None = None,
+    own_process_group: bool = False,
+) -> SparkSession:
+    """Build (or return the running) SparkSession for ``app_name``.
+
+    ``own_process_group`` starts the JVM in a process group of its own, so a signal to the
+    caller's group reaches only the Python driver (a long-running job then stops between
+    batches); the JVM still exits with the driver, when its stdin closes."""
+    from pyspark import SparkConf, SparkContext
+    from pyspark.java_gateway import launch_gateway
     from pyspark.sql import SparkSession
 
     jdk = find_jdk(17, "Spark", settings.java.home, "BEACON_JAVA__HOME")
     os.environ["JAVA_HOME"] = str(jdk.home)
-    builder = SparkSession.builder
-    for key, value in spark_conf(settings, app_name).items():
-        builder = builder.config(key, value)
-    session = builder.getOrCreate()
+    conf = SparkConf().setAll(
+        [*spark_conf(settings, app_name).items(), *(extra_conf or {}).items()]
+    )
+    if own_process_group and SparkContext._gateway is None:
+        gateway = launch_gateway(  # type: ignore[no-untyped-call]
+            conf, popen_kwargs={"start_new_session": True}
+        )
+        SparkContext._gateway = gateway
+        SparkContext._jvm = gateway.jvm
+    session = SparkSession.builder.config(conf=conf).getOrCreate()
     session.sparkContext.setLogLevel("WARN")
     return session

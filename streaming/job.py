@@ -28,9 +28,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lakehouse.columns import Table
-from lakehouse.jdk import find_jdk
 from lakehouse.settings import Settings
-from lakehouse.spark import spark_conf
+from lakehouse.spark import spark_session
 from lakehouse.tables import (
     ACTIVE_VISITOR_WINDOWS,
     LIVE_ACTIVE_VISITORS,
@@ -60,39 +59,28 @@ def checkpoint_root(settings: Settings) -> str:
     return uri.rstrip("/") if uri else str(settings.state_path / "streaming" / "checkpoints")
 
 
-def start_spark(settings: Settings) -> SparkSession:
-    """The job's SparkSession, its JVM in a process group of its own: a SIGTERM to the
-    service's group reaches only this Python driver, which then stops the queries between
-    batches. The JVM still dies with the driver (it exits when its stdin closes)."""
-    from pyspark import SparkConf, SparkContext
-    from pyspark.java_gateway import launch_gateway
-    from pyspark.sql import SparkSession
+STREAMING_CONF = {
+    "spark.sql.streaming.stateStore.providerClass": ROCKSDB,
+    "spark.sql.streaming.stateStore.rocksdb.changelogCheckpointing.enabled": "true",
+    "spark.sql.streaming.minBatchesToRetain": "20",
+    "spark.sql.adaptive.enabled": "false",
+    # The visitor sketches are object aggregates; past this many keys per task Spark
+    # falls back to sort-based aggregation, 3-4x slower for the live metrics.
+    "spark.sql.objectHashAggregate.sortBased.fallbackThreshold": "20000",
+}
 
+
+def start_spark(settings: Settings) -> SparkSession:
+    """The job's SparkSession with the streaming driver memory, its JVM in a process group
+    of its own: a SIGTERM to the service's group reaches only this Python driver, which
+    then stops the queries between batches."""
     sized = settings.spark.model_copy(update={"driver_memory": settings.streaming.driver_memory})
-    conf = spark_conf(settings.model_copy(update={"spark": sized}), APP_NAME)
-    conf.update(
-        {
-            "spark.sql.streaming.stateStore.providerClass": ROCKSDB,
-            "spark.sql.streaming.stateStore.rocksdb.changelogCheckpointing.enabled": "true",
-            "spark.sql.streaming.minBatchesToRetain": "20",
-            "spark.sql.adaptive.enabled": "false",
-            # The visitor sketches are object aggregates; past this many keys per task Spark
-            # falls back to sort-based aggregation, 3-4x slower for the live metrics.
-            "spark.sql.objectHashAggregate.sortBased.fallbackThreshold": "20000",
-        }
+    return spark_session(
+        settings.model_copy(update={"spark": sized}),
+        APP_NAME,
+        extra_conf=STREAMING_CONF,
+        own_process_group=True,
     )
-    jdk = find_jdk(17, "Spark", settings.java.home, "BEACON_JAVA__HOME")
-    os.environ["JAVA_HOME"] = str(jdk.home)
-    spark_conf_object = SparkConf().setAll(list(conf.items()))
-    if SparkContext._gateway is None:
-        gateway = launch_gateway(  # type: ignore[no-untyped-call]
-            spark_conf_object, popen_kwargs={"start_new_session": True}
-        )
-        SparkContext._gateway = gateway
-        SparkContext._jvm = gateway.jvm
-    session = SparkSession.builder.config(conf=spark_conf_object).getOrCreate()
-    session.sparkContext.setLogLevel("WARN")
-    return session
 
 
 def ensure_tables(spark: SparkSession, settings: Settings) -> None:
