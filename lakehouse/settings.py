@@ -156,7 +156,9 @@ class StreamingSettings(BaseModel):
 
     trigger_interval_s: float = Field(default=2.0, gt=0, description="micro-batch interval")
     watermark_s: int = Field(
-        default=600, ge=0, description="lateness (event time) the live aggregates accept"
+        default=600,
+        ge=0,
+        description="lateness the live aggregates accept: received_at - client_ts",
     )
     dedupe_window_s: int = Field(
         default=600, ge=0, description="how long an event_id is remembered to drop repeats"
@@ -165,9 +167,6 @@ class StreamingSettings(BaseModel):
     driver_memory: str = "1g"
     checkpoint_uri: str | None = Field(
         default=None, description="checkpoint root; <state_dir>/streaming/checkpoints if unset"
-    )
-    uniques_rsd: float = Field(
-        default=0.02, ge=0.005, le=0.2, description="relative std error of unique visitors"
     )
 
 

@@ -1,17 +1,18 @@
 """The streaming application: wires the pure transforms of :mod:`streaming.parse` and
 :mod:`streaming.metrics` to Kafka and Delta.
 
-Two queries share one SparkSession:
+One query reads Kafka ``events.v1`` -> parse -> drop repeated event_ids (processing-time
+window) -> foreachBatch, which, for each micro-batch:
 
-``raw``   Kafka ``events.v1`` -> parse -> drop repeated event_ids -> foreachBatch: append good
-          rows to raw.events and rejected ones to raw.events_bad. Kafka offsets live only in
-          this query's checkpoint.
-``live``  raw.events (Delta stream) -> watermark on client_ts -> 1-minute windows per site and
-          dimension -> foreachBatch: MERGE into live.minute_metrics.
+1. appends good rows to raw.events and rejected ones to raw.events_bad;
+2. aggregates the batch's on-time events into per-minute partial rows and MERGEs them into
+   live.minute_metrics, adding counts and uniting visitor sketches;
+3. rewrites live.active_visitors from the last 30 minutes of sketches.
 
-Reading the live query from raw.events instead of Kafka parses and deduplicates once, and
-makes every live row a function of raw.events (so closed windows equal a recomputation).
-The main loop refreshes live.active_visitors and the heartbeat file every trigger interval.
+Every write carries (txnAppId, txnVersion = batch id), which Delta records in the same
+commit and uses to skip a write it already has: a batch re-run after a crash (same offsets
+from the checkpoint, same dedupe state) changes nothing twice. Parsing once per batch and
+writing raw and live from the same cached rows is what keeps both fresh within seconds.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import signal
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -39,7 +42,7 @@ from lakehouse.tables import (
     RAW_EVENTS_BAD,
     TOTAL_DIMENSION,
 )
-from streaming.metrics import active_visitors, minute_metrics
+from streaming.metrics import active_visitors, merged_minute_metrics, minute_metrics, on_time
 from streaming.parse import RECORD_COLUMNS, bad_rows, parse_records, raw_events
 from streaming.progress import progress_path, write_progress
 
@@ -112,132 +115,224 @@ def kafka_records(spark: SparkSession, settings: Settings) -> DataFrame:
 
 @dataclass
 class RunStats:
-    """What the queries did since start, for the heartbeat (written from foreachBatch)."""
+    """What the query did since start, for the heartbeat (written from foreachBatch)."""
 
     good: int = 0
     bad: Counter[str] = field(default_factory=Counter)
-    raw_batches: int = 0
-    live_batches: int = 0
+    late: int = 0
+    batches: int = 0
     live_rows: int = 0
+    last_batch: dict[str, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-class RawWriter:
-    """foreachBatch of the raw query: append each half of the batch to its table.
+IDEMPOTENT_APP_ID = "spark.databricks.delta.write.txnAppId"
+IDEMPOTENT_VERSION = "spark.databricks.delta.write.txnVersion"
+
+
+@contextmanager
+def idempotent_writes(spark: SparkSession, app_id: str, version: int) -> Iterator[None]:
+    """Delta writes (MERGE included) inside the block carry (app_id, version); Delta skips
+    one whose table already has that version for that app id."""
+    spark.conf.set(IDEMPOTENT_APP_ID, app_id)
+    spark.conf.set(IDEMPOTENT_VERSION, str(version))
+    try:
+        yield
+    finally:
+        spark.conf.unset(IDEMPOTENT_APP_ID)
+        spark.conf.unset(IDEMPOTENT_VERSION)
+
+
+class ActiveVisitors:
+    """live.active_visitors, rewritten by one writer at a time: after each micro-batch,
+    and by the main loop when no batch ran for a while (so the windows move on when a site
+    goes quiet)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.minutes = settings.table_location(LIVE_MINUTE_METRICS.relative_path)
+        self.location = settings.table_location(LIVE_ACTIVE_VISITORS.relative_path)
+        self.lock = threading.Lock()
+        self.refreshed_at = 0.0
+        self.as_of: str | None = None
+
+    def refresh(self, spark: SparkSession, wait: bool = True) -> None:
+        """Rewrite the table; with ``wait=False``, give up at once while another writer is
+        at it."""
+        if not self.lock.acquire(blocking=wait):
+            return
+        try:
+            self._rewrite(spark)
+        finally:
+            self.lock.release()
+
+    def _rewrite(self, spark: SparkSession) -> None:
+        from pyspark.sql import functions as F
+
+        now = datetime.now(UTC)
+        since = now - timedelta(minutes=max(ACTIVE_VISITOR_WINDOWS))
+        minutes = (
+            spark.read.format("delta")
+            .load(self.minutes)
+            .where(F.col("event_date") >= F.lit(since.date()))
+            .where(F.col("dimension") == TOTAL_DIMENSION)
+        )
+        rows = active_visitors(minutes, now).collect()
+        frame = spark.createDataFrame(rows, LIVE_ACTIVE_VISITORS.spark_schema())
+        frame.write.format("delta").mode("overwrite").save(self.location)
+        self.refreshed_at = time.monotonic()
+        self.as_of = now.isoformat()
+
+    def age_s(self) -> float:
+        return time.monotonic() - self.refreshed_at
+
+
+class StepTimer:
+    """Wall time of the named steps of one micro-batch, in ms."""
+
+    def __init__(self) -> None:
+        self.ms: dict[str, int] = {}
+
+    @contextmanager
+    def __call__(self, step: str) -> Iterator[None]:
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.ms[step] = round((time.monotonic() - started) * 1000)
+
+
+class BatchWriter:
+    """foreachBatch: raw rows, then the live rows derived from them, from one cached batch.
 
     Exactly-once under kill -9: the batch's offsets are in the checkpoint before it runs and
-    the dedupe state is that of the previous batch, so a re-run batch has the same rows; each
-    append carries (txnAppId = query id, txnVersion = batch id), which Delta records in the
-    same commit and uses to skip a batch it already has.
+    the dedupe state is that of the previous batch, so a re-run batch has the same rows, and
+    each of its writes is idempotent (:func:`idempotent_writes`). The live MERGE adds the
+    batch to the table, which is right exactly because Delta skips it the second time.
     """
 
-    def __init__(self, settings: Settings, stats: RunStats) -> None:
+    def __init__(self, settings: Settings, stats: RunStats, active: ActiveVisitors) -> None:
         self.raw = settings.table_location(RAW_EVENTS.relative_path)
         self.bad = settings.table_location(RAW_EVENTS_BAD.relative_path)
+        self.minutes = settings.table_location(LIVE_MINUTE_METRICS.relative_path)
+        self.watermark_s = settings.streaming.watermark_s
         self.stats = stats
+        self.active = active
         self.query_id = threading.Event()
         self.app_id = ""
 
     def bind(self, query: StreamingQuery) -> None:
-        self.app_id = f"beacon-raw-{query.id}"
+        self.app_id = f"beacon-stream-{query.id}"
         self.query_id.set()
 
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
+        from pyspark import StorageLevel
+
         self.query_id.wait(60)
-        batch.persist()
+        spark = batch.sparkSession
+        steps = StepTimer()
+        batch.persist(StorageLevel.MEMORY_AND_DISK)
+        late = live_rows = 0
         try:
-            counts = {
-                row["bad_reason"]: int(row["count"])
-                for row in batch.groupBy("bad_reason").count().collect()
-            }
+            with steps("parse"):
+                counts = {
+                    row["bad_reason"]: int(row["count"])
+                    for row in batch.groupBy("bad_reason").count().collect()
+                }
             good = counts.pop(None, 0)
-            if good:
-                self._append(raw_events(batch), self.raw, batch_id)
-            if counts:
-                self._append(bad_rows(batch), self.bad, batch_id)
+            with idempotent_writes(spark, self.app_id, batch_id):
+                if good:
+                    with steps("raw"):
+                        self._append(raw_events(batch), self.raw)
+                if counts:
+                    with steps("bad"):
+                        self._append(bad_rows(batch), self.bad)
+                if good:
+                    with steps("live"):
+                        late, live_rows = self._merge_live(raw_events(batch), good)
         finally:
             batch.unpersist()
+        with steps("active"):
+            self.active.refresh(spark)
         with self.stats.lock:
             self.stats.good += good
             self.stats.bad.update(counts)
-            self.stats.raw_batches += 1
+            self.stats.late += late
+            self.stats.batches += 1
+            self.stats.live_rows += live_rows
+            self.stats.last_batch = {
+                "batch_id": batch_id,
+                "rows": good + sum(counts.values()),
+                "steps_ms": steps.ms,
+            }
 
-    def _append(self, rows: DataFrame, location: str, batch_id: int) -> None:
-        (
-            rows.write.format("delta")
-            .mode("append")
-            .option("txnAppId", self.app_id)
-            .option("txnVersion", batch_id)
-            .save(location)
-        )
+    @staticmethod
+    def _append(rows: DataFrame, location: str) -> None:
+        rows.write.format("delta").mode("append").save(location)
 
-
-class MinuteMetricsWriter:
-    """foreachBatch of the live query: upsert the windows the batch changed.
-
-    The query runs in update mode, so each row carries the window's full current values;
-    MERGE on the row's key then gives the same table whether a batch runs once or again
-    after a crash.
-    """
-
-    def __init__(self, settings: Settings, stats: RunStats) -> None:
-        self.location = settings.table_location(LIVE_MINUTE_METRICS.relative_path)
-        self.stats = stats
-
-    def __call__(self, batch: DataFrame, batch_id: int) -> None:
+    def _merge_live(self, events: DataFrame, good: int) -> tuple[int, int]:
+        """MERGE the batch's on-time events into live.minute_metrics; (late, rows merged)."""
         from delta.tables import DeltaTable
         from pyspark.sql import functions as F
 
-        rows = batch.withColumns(
-            {
-                "visitors_sketch": F.when(
-                    F.col("dimension") == TOTAL_DIMENSION, F.col("visitors_sketch")
-                ),
-                "updated_at": F.current_timestamp(),
-            }
-        ).select(*LIVE_MINUTE_METRICS.column_names)
-        rows.persist()
+        counted = on_time(events, self.watermark_s)
+        rows = (
+            minute_metrics(counted)
+            .withColumn("updated_at", F.current_timestamp())
+            .select(*LIVE_MINUTE_METRICS.column_names)
+            .persist()
+        )
         try:
-            dates = sorted(r[0] for r in rows.select("event_date").distinct().collect())
-            if not dates:
-                return
-            listed = ", ".join(f"DATE '{d.isoformat()}'" for d in dates)
-            keys = ("event_date", "site_id", "minute", "dimension", "value")
-            condition = " AND ".join(f"t.{k} = s.{k}" for k in keys)
+            span = rows.agg(
+                F.count(F.lit(1)),
+                F.min("minute"),
+                F.collect_set("event_date"),
+                F.sum(F.when(F.col("dimension") == TOTAL_DIMENSION, F.col("events"))),
+            ).first()
+            assert span is not None
+            count, first_minute, dates, on_time_events = span
+            if not count:
+                return good, 0
+            listed = ", ".join(f"DATE '{d.isoformat()}'" for d in sorted(dates))
+            keys = " AND ".join(f"t.{k} = s.{k}" for k in LIVE_KEY)
+            # The partition and minute bounds let Delta skip files the batch cannot touch.
+            bounds = f"t.event_date IN ({listed}) AND t.minute >= TIMESTAMP '{first_minute}'"
             (
-                DeltaTable.forPath(batch.sparkSession, self.location)
+                DeltaTable.forPath(events.sparkSession, self.minutes)
                 .alias("t")
-                .merge(rows.alias("s"), f"t.event_date IN ({listed}) AND {condition}")
-                .whenMatchedUpdateAll()
+                .merge(rows.alias("s"), f"{bounds} AND {keys}")
+                .whenMatchedUpdate(set=merged_minute_metrics("t", "s"))
                 .whenNotMatchedInsertAll()
                 .execute()
             )
-            count = rows.count()
         finally:
             rows.unpersist()
-        with self.stats.lock:
-            self.stats.live_batches += 1
-            self.stats.live_rows += count
+        return good - int(on_time_events or 0), int(count)
 
 
-def start_raw_query(spark: SparkSession, settings: Settings, stats: RunStats) -> StreamingQuery:
+LIVE_KEY = ("event_date", "site_id", "minute", "dimension", "value")
+
+
+def start_query(
+    spark: SparkSession, settings: Settings, stats: RunStats, active: ActiveVisitors
+) -> StreamingQuery:
     from pyspark.sql import functions as F
 
     stream = settings.streaming
-    writer = RawWriter(settings, stats)
+    writer = BatchWriter(settings, stats, active)
     parsed = parse_records(kafka_records(spark, settings))
-    # The dedupe window runs on processing time (the micro-batch's timestamp), not on event
-    # time: every record is newer than the watermark, so no late record is ever dropped from
-    # raw; a repeat of an event_id is dropped while it arrives within the window.
+    # The dedupe window runs on processing time (the micro-batch's timestamp, the same when
+    # a batch is re-run), not on event time: every record is newer than the watermark, so
+    # no late record is ever dropped from raw; a repeat of an event_id is dropped while it
+    # arrives within the window.
     deduplicated = (
         parsed.withColumn("ingested_at", F.current_timestamp())
         .withWatermark("ingested_at", f"{stream.dedupe_window_s} seconds")
         .dropDuplicatesWithinWatermark(["dedupe_key"])
     )
     query = (
-        deduplicated.writeStream.queryName("raw")
+        deduplicated.writeStream.queryName(QUERY_NAME)
         .foreachBatch(writer)
-        .option("checkpointLocation", f"{checkpoint_root(settings)}/raw")
+        .option("checkpointLocation", f"{checkpoint_root(settings)}/{QUERY_NAME}")
         .trigger(processingTime=f"{stream.trigger_interval_s} seconds")
         .start()
     )
@@ -245,43 +340,8 @@ def start_raw_query(spark: SparkSession, settings: Settings, stats: RunStats) ->
     return query
 
 
-def start_live_query(spark: SparkSession, settings: Settings, stats: RunStats) -> StreamingQuery:
-    stream = settings.streaming
-    events = (
-        spark.readStream.format("delta")
-        # Erasure (DELETE) and compaction rewrite raw files; the live side takes only appends.
-        .option("skipChangeCommits", "true")
-        .load(settings.table_location(RAW_EVENTS.relative_path))
-        .withWatermark("client_ts", f"{stream.watermark_s} seconds")
-    )
-    return (
-        minute_metrics(events, stream.uniques_rsd)
-        .writeStream.queryName("live")
-        .outputMode("update")
-        .foreachBatch(MinuteMetricsWriter(settings, stats))
-        .option("checkpointLocation", f"{checkpoint_root(settings)}/live")
-        .trigger(processingTime=f"{stream.trigger_interval_s} seconds")
-        .start()
-    )
-
-
-def refresh_active_visitors(spark: SparkSession, settings: Settings, now: datetime) -> int:
-    """Recompute live.active_visitors from the minute sketches; the number of rows."""
-    from pyspark.sql import functions as F
-
-    since = now - timedelta(minutes=max(ACTIVE_VISITOR_WINDOWS))
-    minutes = (
-        spark.read.format("delta")
-        .load(settings.table_location(LIVE_MINUTE_METRICS.relative_path))
-        .where(F.col("event_date") >= F.lit(since.date()))
-        .where(F.col("dimension") == TOTAL_DIMENSION)
-    )
-    rows = active_visitors(minutes, now).collect()
-    frame = spark.createDataFrame(rows, LIVE_ACTIVE_VISITORS.spark_schema())
-    frame.write.format("delta").mode("overwrite").save(
-        settings.table_location(LIVE_ACTIVE_VISITORS.relative_path)
-    )
-    return len(rows)
+QUERY_NAME = "events"
+IDLE_REFRESH_S = 5.0
 
 
 def query_progress(query: StreamingQuery) -> dict[str, Any]:
@@ -358,12 +418,11 @@ def run(settings: Settings, stop: threading.Event) -> int:
     spark = start_spark(settings)
     ensure_tables(spark, settings)
     stats = RunStats()
-    queries = {
-        "raw": start_raw_query(spark, settings, stats),
-        "live": start_live_query(spark, settings, stats),
-    }
-    log.info("streaming: queries started; checkpoints in %s", checkpoint_root(settings))
+    active = ActiveVisitors(settings)
+    queries = {QUERY_NAME: start_query(spark, settings, stats, active)}
+    log.info("streaming: query started; checkpoint in %s", checkpoint_root(settings))
     interval = settings.streaming.trigger_interval_s
+    idle_refresh_s = max(IDLE_REFRESH_S, 2 * interval)
     path = progress_path(settings)
     started = time.time()
     jvm_pid = int(spark.sparkContext._jvm.ProcessHandle.current().pid())  # type: ignore[union-attr]
@@ -374,21 +433,20 @@ def run(settings: Settings, stop: threading.Event) -> int:
         failed = next((n for n, q in queries.items() if not q.isActive), None)
         if failed is not None:
             break
-        active_as_of = None
-        try:
-            now = datetime.now(UTC)
-            refresh_active_visitors(spark, settings, now)
-            active_as_of = now.isoformat()
-        except Exception as error:  # a concurrent schema change or a transient read error
-            log.warning("active visitors not refreshed: %s", error)
+        if active.age_s() > idle_refresh_s:
+            try:
+                active.refresh(spark, wait=False)
+            except Exception as error:  # a concurrent schema change or a transient read error
+                log.warning("active visitors not refreshed: %s", error)
         with stats.lock:
             totals = {
                 "good_rows": stats.good,
                 "bad_rows_by_reason": dict(stats.bad),
-                "raw_batches": stats.raw_batches,
-                "live_batches": stats.live_batches,
+                "late_rows": stats.late,
+                "batches": stats.batches,
                 "live_rows_merged": stats.live_rows,
             }
+            last_batch = dict(stats.last_batch)
         write_progress(
             path,
             {
@@ -397,12 +455,13 @@ def run(settings: Settings, stop: threading.Event) -> int:
                 "started_at": started,
                 "written_at": time.time(),
                 "trigger_interval_s": interval,
-                "active_visitors_as_of": active_as_of,
+                "active_visitors_as_of": active.as_of,
                 "queries": {
                     name: {**query_progress(q), "input_rows_since_start": inputs.update(name, q)}
                     for name, q in queries.items()
                 },
                 "since_start": totals,
+                "last_batch": last_batch,
                 "memory": {
                     **jvm_memory(spark),
                     "jvm_rss_bytes": process_rss_bytes(jvm_pid),

@@ -1,11 +1,17 @@
-"""Live metrics from events.v1 rows; pure DataFrame functions, the same for a stream and a
-batch (a recomputation from raw.events must give what the stream wrote).
+"""Live metrics from events.v1 rows; pure DataFrame functions, the same for a micro-batch
+and for a recomputation from raw.events (which must give what the stream wrote).
 
-Unique visitors are HyperLogLog++ estimates (``approx_count_distinct`` with the configured
-relative standard deviation, 2 % by default: within +-4 % for 95 % of windows; small counts
-are exact in practice). HLL++ merges by taking register maxima, so the estimate does not
-depend on how rows were split into micro-batches. Active visitors union DataSketches HLL
-sketches (lgConfigK 12, about 1.6 % error) of the per-minute totals.
+Lateness: an event counts in the live metrics when it reached the collector within the
+watermark of its own time (``received_at - client_ts <= watermark``); a later one is in
+raw.events only. That rule is a function of the row alone, so a replayed batch, a job that
+was down for an hour and a recomputation all agree, and a window is final once the
+collector's clock is past its end plus the watermark.
+
+Unique visitors are DataSketches HLL sketches (lgConfigK 12: about 1.6 % relative standard
+error; exact in practice below a few hundred visitors), kept for every row. A micro-batch
+adds its partial sketch to the row's by union, and every estimate is taken from a union
+(:func:`visitors_estimate_sql`), so the figure does not depend on how rows were split into
+micro-batches. Active visitors union the per-minute sketches of the site's total.
 """
 
 from __future__ import annotations
@@ -27,7 +33,6 @@ from lakehouse.tables import (
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
 
-WINDOW = "1 minute"
 SKETCH_LG_K = 12
 SESSION_START_EVENT = "session_start"
 SESSION_START_PROPERTY = "session_start"
@@ -70,27 +75,62 @@ def by_dimension(events: DataFrame) -> DataFrame:
     ).select("*", "d.dimension", "d.value")
 
 
-def minute_metrics(events: DataFrame, uniques_rsd: float) -> DataFrame:
-    """Per site, 1-minute window of client_ts, dimension and value: pageviews, events, unique
-    visitors, new sessions, and the visitors' sketch for the total. Without ``updated_at``,
-    which the writer sets."""
+def on_time(events: DataFrame, watermark_s: int) -> DataFrame:
+    """The events the live metrics count: those the collector received within
+    ``watermark_s`` of their client time (see the module's lateness rule)."""
+    from pyspark.sql import functions as F
+
+    limit = F.col("received_at") - F.expr(f"INTERVAL {int(watermark_s)} SECONDS")
+    return events.where(F.col("client_ts") >= limit)
+
+
+def visitors_estimate_sql(sketch: str) -> str:
+    """Distinct visitors of the SQL expression ``sketch``, always by the union (composite)
+    estimator.
+
+    A DataSketches HLL estimates by its in-order HIP counter until it is merged with a
+    sketch past the exact range; uniting the sketch with itself makes every sketch take the
+    composite estimate, a function of its registers alone, so a single-pass sketch and a
+    union of partial ones give the same figure for the same visitors."""
+    return f"CAST(hll_sketch_estimate(hll_union({sketch}, {sketch})) AS BIGINT)"
+
+
+def minute_metrics(events: DataFrame) -> DataFrame:
+    """Per site, minute of client_ts, dimension and value: pageviews, events, unique
+    visitors, new sessions and the visitors' sketch. Without ``updated_at``, which the
+    writer sets. Lateness is the caller's: pass :func:`on_time` rows."""
     from pyspark.sql import functions as F
 
     rows = by_dimension(events)
-    total_visitor = F.when(F.col("dimension") == TOTAL_DIMENSION, F.col("visitor_id"))
-    aggregated = rows.groupBy(F.window("client_ts", WINDOW), "site_id", "dimension", "value").agg(
+    aggregated = rows.groupBy(
+        F.date_trunc("minute", "client_ts").alias("minute"), "site_id", "dimension", "value"
+    ).agg(
         F.count_if("is_pageview").alias("pageviews"),
         F.count(F.lit(1)).alias("events"),
-        F.approx_count_distinct("visitor_id", uniques_rsd).alias("unique_visitors"),
         F.count_if("starts_session").alias("new_sessions"),
-        F.hll_sketch_agg(total_visitor, SKETCH_LG_K).alias("visitors_sketch"),
+        F.hll_sketch_agg("visitor_id", SKETCH_LG_K).alias("visitors_sketch"),
     )
     columns = [c for c in LIVE_MINUTE_METRICS.column_names if c != "updated_at"]
     return aggregated.select(
         "*",
-        F.col("window.start").alias("minute"),
-        F.to_date(F.col("window.start")).alias("event_date"),
+        F.expr(visitors_estimate_sql("visitors_sketch")).alias("unique_visitors"),
+        F.to_date("minute").alias("event_date"),
     ).select(*columns)
+
+
+MERGED_MEASURES = ("pageviews", "events", "new_sessions")
+
+
+def merged_minute_metrics(target: str, batch: str) -> dict[str, str | Column]:
+    """The MERGE update that adds a micro-batch's partial row (alias ``batch``) to the
+    table's row (alias ``target``): sums, and the union of the two sketches."""
+    union = f"hll_union({target}.visitors_sketch, {batch}.visitors_sketch)"
+    return {
+        **{m: f"{target}.{m} + {batch}.{m}" for m in MERGED_MEASURES},
+        "visitors_sketch": union,
+        "unique_visitors": visitors_estimate_sql(union),
+        "updated_at": f"{batch}.updated_at",
+    }
 
 
 def active_visitors(minute_rows: DataFrame, now: datetime) -> DataFrame:

@@ -1,8 +1,8 @@
 """The speed layer through real Kafka -> Spark (python -m streaming) -> Delta -> Trino.
 
 One job process (a checkpoint of its own) serves the module; each test uses sites of its
-own and event times later than the tests before it, so the job's event-time watermark is
-the one each test reasons about.
+own. Lateness is per event (received_at - client_ts against the watermark), so each test
+sets both times of its events.
 """
 
 from __future__ import annotations
@@ -175,11 +175,16 @@ def test_active_visitors_count_the_last_5_and_30_minutes(job: StreamingJob) -> N
     settings = job.settings
     site = f"it-{uuid.uuid4().hex[:8]}"
     now = datetime.now(UTC)
+
+    def seen(ago: timedelta, visitor: str) -> dict[str, Any]:
+        """An event the collector received when it happened (on time for the live side)."""
+        return event(site, now - ago, visitor, received_at=(now - ago).isoformat())
+
     events = [
-        event(site, now - timedelta(minutes=20), "early"),
-        event(site, now - timedelta(minutes=12), "both"),
-        event(site, now - timedelta(seconds=30), "both"),
-        event(site, now - timedelta(seconds=20), "recent"),
+        seen(timedelta(minutes=20), "early"),
+        seen(timedelta(minutes=12), "both"),
+        seen(timedelta(seconds=30), "both"),
+        seen(timedelta(seconds=20), "recent"),
     ]
     produce(settings, settings.kafka.events_topic, events)
 
@@ -199,7 +204,6 @@ def test_known_events_give_exact_counts_per_minute_and_dimension_late_ones_too(
 ) -> None:
     settings = job.settings
     site = f"it-{uuid.uuid4().hex[:8]}"
-    # Event times after every earlier test's, so this test's events set the watermark.
     t0 = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=2)
 
     def at(minute: int, second: int) -> datetime:
@@ -225,11 +229,11 @@ def test_known_events_give_exact_counts_per_minute_and_dimension_late_ones_too(
     wait_for(lambda: sum(trino_raw_ids(settings, site).values()) >= len(on_time), 60, job)
     wait_for(lambda: trino_metrics(settings, site) == expected_metrics(on_time), 60, job)
 
-    # The watermark is now (at most) at(2, 50) - 60 s = at(1, 50): at(1, 55) is late but
-    # within it; at(0, 30) is past it, its window closed: raw only.
-    late_within = event(site, at(1, 55), "d", path="/late", country="DE")
-    too_late = event(site, at(0, 30), "e", path="/too-late", country="DE")
-    wait_for(lambda: (watermark(job) or t0) >= at(1, 50), 30, job)
+    # Received at(2, 50): at(1, 55) is late but within the 60 s watermark and counts in an
+    # existing window; at(0, 30) is past it, so it is in raw only.
+    arrived = at(2, 50).isoformat()
+    late_within = event(site, at(1, 55), "d", path="/late", country="DE", received_at=arrived)
+    too_late = event(site, at(0, 30), "e", path="/too-late", country="DE", received_at=arrived)
     produce(settings, settings.kafka.events_topic, [late_within, too_late])
     wait_for(lambda: len(trino_raw_ids(settings, site)) == len(on_time) + 2, 60, job)
     expected = expected_metrics([*on_time, late_within])
@@ -269,12 +273,6 @@ def test_known_events_give_exact_counts_per_minute_and_dimension_late_ones_too(
         assert served == [(3, len(on_time) + 1)]
 
 
-def watermark(job: StreamingJob) -> datetime | None:
-    progress = read_progress(job.settings) or {}
-    value = progress.get("queries", {}).get("live", {}).get("watermark")
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
-
-
 def to_json(record: dict[str, Any]) -> str:
     import json
 
@@ -299,7 +297,7 @@ def test_kill_9_mid_run_then_restart_keeps_every_event_once_and_live_equals_raw(
     from pyspark.sql import functions as F
 
     from lakehouse.tables import LIVE_MINUTE_METRICS, RAW_EVENTS
-    from streaming.metrics import minute_metrics
+    from streaming.metrics import minute_metrics, on_time
 
     settings = job.settings
     site = f"it-{uuid.uuid4().hex[:8]}"
@@ -342,12 +340,8 @@ def test_kill_9_mid_run_then_restart_keeps_every_event_once_and_live_equals_raw(
     ids = trino_raw_ids(settings, site)
     assert set(ids) == {e["event_id"] for e in sent} and set(ids.values()) == {1}
 
-    # A later event closes every window of this test; then closed windows must equal a
-    # recomputation from raw.events with the same transform, and the plain-Python counts.
-    closer = event(f"it-{uuid.uuid4().hex[:8]}", t0 + timedelta(minutes=10), "z")
-    produce(settings, settings.kafka.events_topic, [closer])
-    closed_by = t0 + timedelta(minutes=3)
-    wait_for(lambda: (watermark(job) or t0) >= closed_by, 60, job)
+    # Every event is in raw: the live rows must equal a recomputation from raw.events with
+    # the same transforms, and the plain-Python counts.
     wait_for(lambda: trino_metrics(settings, site) == expected_metrics(sent), 60, job)
 
     def table(name: str) -> Any:
@@ -357,7 +351,7 @@ def test_kill_9_mid_run_then_restart_keeps_every_event_once_and_live_equals_raw(
     measures = ["pageviews", "events", "unique_visitors", "new_sessions"]
     live = table(LIVE_MINUTE_METRICS.relative_path).where(F.col("site_id") == site)
     raw = table(RAW_EVENTS.relative_path).where(F.col("site_id") == site)
-    recomputed = minute_metrics(raw, settings.streaming.uniques_rsd)
+    recomputed = minute_metrics(on_time(raw, settings.streaming.watermark_s))
     live_rows = {tuple(r) for r in live.select(*keys, *measures).collect()}
     recomputed_rows = {tuple(r) for r in recomputed.select(*keys, *measures).collect()}
     assert live_rows == recomputed_rows and len(live_rows) > 3 * len(METRIC_DIMENSIONS)

@@ -6,14 +6,20 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from lakehouse.tables import LIVE_ACTIVE_VISITORS, METRIC_DIMENSIONS
-from streaming.metrics import active_visitors, minute_metrics
+from streaming.metrics import (
+    active_visitors,
+    merged_minute_metrics,
+    minute_metrics,
+    on_time,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 EVENT_COLUMNS = (
     "site_id string, client_ts timestamp, visitor_id string, type string, name string, "
-    "properties map<string,string>, path string, referrer_class string, country string, "
+    "received_at timestamp, properties map<string,string>, path string, "
+    "referrer_class string, country string, "
     "device_type string, browser string, utm_source string, utm_medium string, "
     "utm_campaign string"
 )
@@ -36,7 +42,11 @@ def events(spark: SparkSession, rows: list[dict[str, Any]]) -> DataFrame:
     }
     names = [part.split()[0] for part in EVENT_COLUMNS.split(", ")]
     return spark.createDataFrame(
-        [tuple({**defaults, **row}.get(n) for n in names) for row in rows], EVENT_COLUMNS
+        [
+            tuple({**defaults, "received_at": row["client_ts"], **row}.get(n) for n in names)
+            for row in rows
+        ],
+        EVENT_COLUMNS,
     )
 
 
@@ -69,7 +79,7 @@ def test_minute_windows_per_dimension_count_pageviews_events_visitors_sessions(
             {"client_ts": at(1, 1), "visitor_id": "c", "site_id": "t"},
         ],
     )
-    got = metrics_by_key(minute_metrics(frame, 0.02))
+    got = metrics_by_key(minute_metrics(frame))
     assert got[("s", at(0), "all", "(all)")] == (2, 3, 2, 1)
     assert got[("s", at(0), "path", "/")] == (1, 2, 2, 1)
     assert got[("s", at(0), "path", "/buy")] == (1, 1, 1, 0)
@@ -85,18 +95,50 @@ def test_minute_windows_per_dimension_count_pageviews_events_visitors_sessions(
         assert dims == set(METRIC_DIMENSIONS)
 
 
-def test_the_visitor_sketch_is_kept_for_the_total_only(local_spark: SparkSession) -> None:
-    frame = events(local_spark, [{"client_ts": at(0), "visitor_id": "a"}])
-    rows = minute_metrics(frame, 0.02).collect()
+def test_late_events_are_those_received_past_the_watermark(local_spark: SparkSession) -> None:
+    sent = at(30)
+    frame = events(
+        local_spark,
+        [
+            {"client_ts": at(30), "received_at": sent, "visitor_id": "now"},
+            {"client_ts": at(20), "received_at": sent, "visitor_id": "at-the-limit"},
+            {"client_ts": at(19, 59), "received_at": sent, "visitor_id": "late"},
+            # A client clock ahead of the collector's: not late.
+            {"client_ts": at(31), "received_at": sent, "visitor_id": "ahead"},
+        ],
+    )
+    kept = {r.visitor_id for r in on_time(frame, watermark_s=600).collect()}
+    assert kept == {"now", "at-the-limit", "ahead"}
+
+
+def test_merging_partial_batches_gives_the_one_batch_figures(local_spark: SparkSession) -> None:
+    """What the MERGE of micro-batches leaves equals one aggregation of all their rows,
+    unique visitors included (sketch unions), also past the sketch's exact range."""
     from pyspark.sql import functions as F
 
-    estimates = (
-        local_spark.createDataFrame(rows)
-        .select("dimension", F.hll_sketch_estimate("visitors_sketch").alias("n"))
-        .collect()
-    )
-    assert {(r.dimension, r.n) for r in estimates if r.dimension == "all"} == {("all", 1)}
-    assert {r.n for r in estimates if r.dimension != "all"} == {0}
+    rows = [
+        {"client_ts": at(0, n % 60), "visitor_id": f"v{n % 1500}", "path": f"/{n % 7}"}
+        for n in range(4000)
+    ]
+    batches = [events(local_spark, rows[start::3]) for start in range(3)]  # same keys in each
+    whole = metrics_by_key(minute_metrics(events(local_spark, rows)))
+
+    keys = ["site_id", "minute", "dimension", "value"]
+    table = minute_metrics(batches[0]).withColumn("updated_at", F.current_timestamp())
+    for batch in batches[1:]:
+        partial = minute_metrics(batch).withColumn("updated_at", F.current_timestamp())
+        update = merged_minute_metrics("t", "s")
+        table = (
+            table.alias("t")
+            .join(partial.alias("s"), keys)
+            .select(
+                *(F.col(f"t.{k}").alias(k) for k in keys),
+                *(F.expr(str(update[m])).alias(m) for m in update),
+            )
+        )
+    merged = metrics_by_key(table)
+    assert merged == whole
+    assert 1400 < whole[("s", at(0), "all", "(all)")][2] < 1600
 
 
 def test_active_visitors_in_the_last_5_and_30_minutes(local_spark: SparkSession) -> None:
@@ -113,7 +155,7 @@ def test_active_visitors_in_the_last_5_and_30_minutes(local_spark: SparkSession)
         ],
     )
     now = at(40, 45)
-    result = active_visitors(minute_metrics(frame, 0.02), now)
+    result = active_visitors(minute_metrics(frame), now)
     rows = result.collect()
     assert tuple(rows[0].asDict()) == LIVE_ACTIVE_VISITORS.column_names
     got = {(r.site_id, r.window_minutes): r.visitors for r in rows}
