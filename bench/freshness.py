@@ -166,7 +166,7 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=20.0, help="events per second")
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--trigger", type=float, default=1.0, help="streaming trigger, s")
-    parser.add_argument("--poll", type=float, default=0.2, help="Trino polling interval, s")
+    parser.add_argument("--poll", type=float, default=0.5, help="Trino polling interval, s")
     parser.add_argument("--settle", type=float, default=20.0, help="wait for stragglers, s")
     args = parser.parse_args()
     if args.rate * args.seconds > 20_000:

@@ -7,12 +7,12 @@ window) -> foreachBatch, which, for each micro-batch:
 1. appends good rows to raw.events and rejected ones to raw.events_bad;
 2. aggregates the batch's on-time events into per-minute partial rows and MERGEs them into
    live.minute_metrics, adding counts and uniting visitor sketches;
-3. rewrites live.active_visitors from the last 30 minutes of sketches.
 
 Every write carries (txnAppId, txnVersion = batch id), which Delta records in the same
 commit and uses to skip a write it already has: a batch re-run after a crash (same offsets
 from the checkpoint, same dedupe state) changes nothing twice. Parsing once per batch and
 writing raw and live from the same cached rows is what keeps both fresh within seconds.
+The main loop rewrites live.active_visitors every few seconds and the heartbeat file.
 """
 
 from __future__ import annotations
@@ -54,6 +54,11 @@ log = logging.getLogger("beacon.streaming")
 
 APP_NAME = "beacon-streaming"
 STREAM_TABLES: tuple[Table, ...] = (RAW_EVENTS, RAW_EVENTS_BAD, *LIVE_TABLES)
+CHECKPOINT_FILE_MANAGER = (
+    "org.apache.spark.sql.execution.streaming.checkpointing.FileSystemBasedCheckpointFileManager"
+)
+ACTIVE_REFRESH_S = 5.0
+"""How often live.active_visitors is rewritten (at least every trigger interval)."""
 ROCKSDB = "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider"
 
 
@@ -70,6 +75,11 @@ STREAMING_CONF = {
     # The visitor sketches are object aggregates; past this many keys per task Spark
     # falls back to sort-based aggregation, 3-4x slower for the live metrics.
     "spark.sql.objectHashAggregate.sortBased.fallbackThreshold": "20000",
+    # Small micro-batches on few cores: fewer, larger tasks (and state store partitions).
+    "spark.sql.shuffle.partitions": "2",
+    "spark.sql.codegen.wholeStage": "false",
+    "spark.sql.codegen.factoryMode": "NO_CODEGEN",
+    "spark.sql.streaming.checkpointFileManagerClass": CHECKPOINT_FILE_MANAGER,
 }
 
 
@@ -121,7 +131,7 @@ class RunStats:
     bad: Counter[str] = field(default_factory=Counter)
     late: int = 0
     batches: int = 0
-    live_rows: int = 0
+    on_time: int = 0
     last_batch: dict[str, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -144,28 +154,22 @@ def idempotent_writes(spark: SparkSession, app_id: str, version: int) -> Iterato
 
 
 class ActiveVisitors:
-    """live.active_visitors, rewritten by one writer at a time: after each micro-batch,
-    and by the main loop when no batch ran for a while (so the windows move on when a site
-    goes quiet)."""
+    """live.active_visitors, rewritten from the per-minute sketches of live.minute_metrics
+    by the job's main loop every few seconds, beside the query rather than inside each
+    micro-batch (so it never delays raw or live rows), and also while no events arrive (so
+    the windows move on when a site goes quiet)."""
 
     def __init__(self, settings: Settings) -> None:
         self.minutes = settings.table_location(LIVE_MINUTE_METRICS.relative_path)
         self.location = settings.table_location(LIVE_ACTIVE_VISITORS.relative_path)
-        self.lock = threading.Lock()
-        self.refreshed_at = 0.0
+        self.every_s = max(ACTIVE_REFRESH_S, settings.streaming.trigger_interval_s)
+        self.refreshed_at = -float("inf")
         self.as_of: str | None = None
 
-    def refresh(self, spark: SparkSession, wait: bool = True) -> None:
-        """Rewrite the table; with ``wait=False``, give up at once while another writer is
-        at it."""
-        if not self.lock.acquire(blocking=wait):
-            return
-        try:
-            self._rewrite(spark)
-        finally:
-            self.lock.release()
+    def due(self) -> bool:
+        return time.monotonic() - self.refreshed_at >= self.every_s
 
-    def _rewrite(self, spark: SparkSession) -> None:
+    def refresh(self, spark: SparkSession) -> None:
         from pyspark.sql import functions as F
 
         now = datetime.now(UTC)
@@ -181,9 +185,6 @@ class ActiveVisitors:
         frame.write.format("delta").mode("overwrite").save(self.location)
         self.refreshed_at = time.monotonic()
         self.as_of = now.isoformat()
-
-    def age_s(self) -> float:
-        return time.monotonic() - self.refreshed_at
 
 
 class StepTimer:
@@ -210,13 +211,12 @@ class BatchWriter:
     batch to the table, which is right exactly because Delta skips it the second time.
     """
 
-    def __init__(self, settings: Settings, stats: RunStats, active: ActiveVisitors) -> None:
+    def __init__(self, settings: Settings, stats: RunStats) -> None:
         self.raw = settings.table_location(RAW_EVENTS.relative_path)
         self.bad = settings.table_location(RAW_EVENTS_BAD.relative_path)
         self.minutes = settings.table_location(LIVE_MINUTE_METRICS.relative_path)
         self.watermark_s = settings.streaming.watermark_s
         self.stats = stats
-        self.active = active
         self.query_id = threading.Event()
         self.app_id = ""
 
@@ -231,7 +231,7 @@ class BatchWriter:
         spark = batch.sparkSession
         steps = StepTimer()
         batch.persist(StorageLevel.MEMORY_AND_DISK)
-        late = live_rows = 0
+        late = counted = 0
         try:
             with steps("parse"):
                 counts = {
@@ -247,18 +247,15 @@ class BatchWriter:
                     with steps("bad"):
                         self._append(bad_rows(batch), self.bad)
                 if good:
-                    with steps("live"):
-                        late, live_rows = self._merge_live(raw_events(batch), good)
+                    late, counted = self._merge_live(raw_events(batch), good, steps)
         finally:
             batch.unpersist()
-        with steps("active"):
-            self.active.refresh(spark)
         with self.stats.lock:
             self.stats.good += good
             self.stats.bad.update(counts)
             self.stats.late += late
             self.stats.batches += 1
-            self.stats.live_rows += live_rows
+            self.stats.on_time += counted
             self.stats.last_batch = {
                 "batch_id": batch_id,
                 "rows": good + sum(counts.values()),
@@ -269,8 +266,8 @@ class BatchWriter:
     def _append(rows: DataFrame, location: str) -> None:
         rows.write.format("delta").mode("append").save(location)
 
-    def _merge_live(self, events: DataFrame, good: int) -> tuple[int, int]:
-        """MERGE the batch's on-time events into live.minute_metrics; (late, rows merged)."""
+    def _merge_live(self, events: DataFrame, good: int, steps: StepTimer) -> tuple[int, int]:
+        """MERGE the batch's on-time events into live.minute_metrics; (late, on time)."""
         from delta.tables import DeltaTable
         from pyspark.sql import functions as F
 
@@ -279,23 +276,23 @@ class BatchWriter:
             minute_metrics(counted)
             .withColumn("updated_at", F.current_timestamp())
             .select(*LIVE_MINUTE_METRICS.column_names)
-            .persist()
         )
-        try:
-            span = rows.agg(
+        with steps("live_span"):
+            # As text in the session's time zone (UTC), the literals' own.
+            span = counted.agg(
                 F.count(F.lit(1)),
-                F.min("minute"),
-                F.collect_set("event_date"),
-                F.sum(F.when(F.col("dimension") == TOTAL_DIMENSION, F.col("events"))),
+                F.date_format(F.min(F.date_trunc("minute", "client_ts")), "yyyy-MM-dd HH:mm:ss"),
+                F.collect_set(F.to_date("client_ts").cast("string")),
             ).first()
-            assert span is not None
-            count, first_minute, dates, on_time_events = span
-            if not count:
-                return good, 0
-            listed = ", ".join(f"DATE '{d.isoformat()}'" for d in sorted(dates))
-            keys = " AND ".join(f"t.{k} = s.{k}" for k in LIVE_KEY)
-            # The partition and minute bounds let Delta skip files the batch cannot touch.
-            bounds = f"t.event_date IN ({listed}) AND t.minute >= TIMESTAMP '{first_minute}'"
+        assert span is not None
+        on_time_events, first_minute, dates = span
+        if not on_time_events:
+            return good, 0
+        listed = ", ".join(f"DATE '{d}'" for d in sorted(dates))
+        keys = " AND ".join(f"t.{k} = s.{k}" for k in LIVE_KEY)
+        # The partition and minute bounds let Delta skip files the batch cannot touch.
+        bounds = f"t.event_date IN ({listed}) AND t.minute >= TIMESTAMP '{first_minute}'"
+        with steps("live_merge"):
             (
                 DeltaTable.forPath(events.sparkSession, self.minutes)
                 .alias("t")
@@ -304,21 +301,17 @@ class BatchWriter:
                 .whenNotMatchedInsertAll()
                 .execute()
             )
-        finally:
-            rows.unpersist()
-        return good - int(on_time_events or 0), int(count)
+        return good - int(on_time_events), int(on_time_events)
 
 
 LIVE_KEY = ("event_date", "site_id", "minute", "dimension", "value")
 
 
-def start_query(
-    spark: SparkSession, settings: Settings, stats: RunStats, active: ActiveVisitors
-) -> StreamingQuery:
+def start_query(spark: SparkSession, settings: Settings, stats: RunStats) -> StreamingQuery:
     from pyspark.sql import functions as F
 
     stream = settings.streaming
-    writer = BatchWriter(settings, stats, active)
+    writer = BatchWriter(settings, stats)
     parsed = parse_records(kafka_records(spark, settings))
     # The dedupe window runs on processing time (the micro-batch's timestamp, the same when
     # a batch is re-run), not on event time: every record is newer than the watermark, so
@@ -341,7 +334,6 @@ def start_query(
 
 
 QUERY_NAME = "events"
-IDLE_REFRESH_S = 5.0
 
 
 def query_progress(query: StreamingQuery) -> dict[str, Any]:
@@ -419,10 +411,9 @@ def run(settings: Settings, stop: threading.Event) -> int:
     ensure_tables(spark, settings)
     stats = RunStats()
     active = ActiveVisitors(settings)
-    queries = {QUERY_NAME: start_query(spark, settings, stats, active)}
+    queries = {QUERY_NAME: start_query(spark, settings, stats)}
     log.info("streaming: query started; checkpoint in %s", checkpoint_root(settings))
     interval = settings.streaming.trigger_interval_s
-    idle_refresh_s = max(IDLE_REFRESH_S, 2 * interval)
     path = progress_path(settings)
     started = time.time()
     jvm_pid = int(spark.sparkContext._jvm.ProcessHandle.current().pid())  # type: ignore[union-attr]
@@ -433,9 +424,9 @@ def run(settings: Settings, stop: threading.Event) -> int:
         failed = next((n for n, q in queries.items() if not q.isActive), None)
         if failed is not None:
             break
-        if active.age_s() > idle_refresh_s:
+        if active.due():
             try:
-                active.refresh(spark, wait=False)
+                active.refresh(spark)
             except Exception as error:  # a concurrent schema change or a transient read error
                 log.warning("active visitors not refreshed: %s", error)
         with stats.lock:
@@ -444,7 +435,7 @@ def run(settings: Settings, stop: threading.Event) -> int:
                 "bad_rows_by_reason": dict(stats.bad),
                 "late_rows": stats.late,
                 "batches": stats.batches,
-                "live_rows_merged": stats.live_rows,
+                "on_time_rows": stats.on_time,
             }
             last_batch = dict(stats.last_batch)
         write_progress(
