@@ -77,8 +77,6 @@ STREAMING_CONF = {
     "spark.sql.objectHashAggregate.sortBased.fallbackThreshold": "20000",
     # Small micro-batches on few cores: fewer, larger tasks (and state store partitions).
     "spark.sql.shuffle.partitions": "2",
-    "spark.sql.codegen.wholeStage": "false",
-    "spark.sql.codegen.factoryMode": "NO_CODEGEN",
     "spark.sql.streaming.checkpointFileManagerClass": CHECKPOINT_FILE_MANAGER,
 }
 
@@ -153,21 +151,29 @@ def idempotent_writes(spark: SparkSession, app_id: str, version: int) -> Iterato
         spark.conf.unset(IDEMPOTENT_VERSION)
 
 
-class ActiveVisitors:
+class ActiveVisitors(threading.Thread):
     """live.active_visitors, rewritten from the per-minute sketches of live.minute_metrics
-    by the job's main loop every few seconds, beside the query rather than inside each
-    micro-batch (so it never delays raw or live rows), and also while no events arrive (so
-    the windows move on when a site goes quiet)."""
+    every few seconds by a thread of its own, beside the query rather than inside each
+    micro-batch (so it never delays raw or live rows, nor the heartbeat), and also while no
+    events arrive (so the windows move on when a site goes quiet)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, spark: SparkSession, stop: threading.Event) -> None:
+        super().__init__(name="active-visitors", daemon=True)
         self.minutes = settings.table_location(LIVE_MINUTE_METRICS.relative_path)
         self.location = settings.table_location(LIVE_ACTIVE_VISITORS.relative_path)
         self.every_s = max(ACTIVE_REFRESH_S, settings.streaming.trigger_interval_s)
-        self.refreshed_at = -float("inf")
+        self.spark = spark
+        self.stop = stop
         self.as_of: str | None = None
 
-    def due(self) -> bool:
-        return time.monotonic() - self.refreshed_at >= self.every_s
+    def run(self) -> None:
+        while not self.stop.is_set():
+            started = time.monotonic()
+            try:
+                self.refresh(self.spark)
+            except Exception as error:  # a concurrent schema change or a transient read error
+                log.warning("active visitors not refreshed: %s", error)
+            self.stop.wait(max(0.0, self.every_s - (time.monotonic() - started)))
 
     def refresh(self, spark: SparkSession) -> None:
         from pyspark.sql import functions as F
@@ -183,8 +189,23 @@ class ActiveVisitors:
         rows = active_visitors(minutes, now).collect()
         frame = spark.createDataFrame(rows, LIVE_ACTIVE_VISITORS.spark_schema())
         frame.write.format("delta").mode("overwrite").save(self.location)
-        self.refreshed_at = time.monotonic()
         self.as_of = now.isoformat()
+
+
+COMPILED_BATCH_ROWS = 5_000
+"""From this many rows in the previous micro-batch on, the next one runs with generated code."""
+
+
+def execution_mode(previous_rows: int | None) -> dict[str, str]:
+    """How Spark evaluates the next micro-batch. Generating and compiling code costs about a
+    second per batch whatever its size, which dominates a batch of a few hundred events; a
+    batch after a small one (the steady state of a live site) is interpreted, one after a
+    large one (a backlog, a spike) or the first after a start is compiled."""
+    compiled = previous_rows is None or previous_rows >= COMPILED_BATCH_ROWS
+    return {
+        "spark.sql.codegen.wholeStage": str(compiled).lower(),
+        "spark.sql.codegen.factoryMode": "FALLBACK" if compiled else "NO_CODEGEN",
+    }
 
 
 class StepTimer:
@@ -219,6 +240,7 @@ class BatchWriter:
         self.stats = stats
         self.query_id = threading.Event()
         self.app_id = ""
+        self.previous_rows: int | None = None
 
     def bind(self, query: StreamingQuery) -> None:
         self.app_id = f"beacon-stream-{query.id}"
@@ -229,6 +251,8 @@ class BatchWriter:
 
         self.query_id.wait(60)
         spark = batch.sparkSession
+        for key, value in execution_mode(self.previous_rows).items():
+            spark.conf.set(key, value)
         steps = StepTimer()
         batch.persist(StorageLevel.MEMORY_AND_DISK)
         late = counted = 0
@@ -261,6 +285,7 @@ class BatchWriter:
                 "rows": good + sum(counts.values()),
                 "steps_ms": steps.ms,
             }
+        self.previous_rows = good + sum(counts.values())
 
     @staticmethod
     def _append(rows: DataFrame, location: str) -> None:
@@ -410,8 +435,9 @@ def run(settings: Settings, stop: threading.Event) -> int:
     spark = start_spark(settings)
     ensure_tables(spark, settings)
     stats = RunStats()
-    active = ActiveVisitors(settings)
     queries = {QUERY_NAME: start_query(spark, settings, stats)}
+    active = ActiveVisitors(settings, spark, stop)
+    active.start()
     log.info("streaming: query started; checkpoint in %s", checkpoint_root(settings))
     interval = settings.streaming.trigger_interval_s
     path = progress_path(settings)
@@ -424,11 +450,6 @@ def run(settings: Settings, stop: threading.Event) -> int:
         failed = next((n for n, q in queries.items() if not q.isActive), None)
         if failed is not None:
             break
-        if active.due():
-            try:
-                active.refresh(spark)
-            except Exception as error:  # a concurrent schema change or a transient read error
-                log.warning("active visitors not refreshed: %s", error)
         with stats.lock:
             totals = {
                 "good_rows": stats.good,
@@ -466,6 +487,8 @@ def run(settings: Settings, stop: threading.Event) -> int:
     for name, query in queries.items():
         log.info("streaming: stopping %s after its current batch", name)
         stop_between_batches(query, timeout_s=120)
+    stop.set()  # also when a query failed: the active visitors thread ends its round
+    active.join(timeout=60)
     spark.stop()
     log.info("streaming: stopped")
     return 1 if failed is not None else 0
