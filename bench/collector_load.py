@@ -7,6 +7,7 @@ drives them with wrk (bounded by duration), and prints, for each target:
   - collector, Kafka: the whole pipeline with acks=all produce to the real broker.
 
     .venv/bin/python bench/collector_load.py [--seconds 10] [--connections 32] [--batch 20]
+                                             [--warmup 5]
 
 Needs wrk (apt-get install wrk). Everything stops by itself at the end.
 """
@@ -166,6 +167,8 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
 def measure(target: str, url: str, args: argparse.Namespace, script: Path) -> list[Result]:
     results = []
     for mode, path, batch in (("batched", "/x/b", args.batch), ("single", "/x/e", 1)):
+        # Unreported warm-up: JIT of the broker, caches and connections of the collector.
+        run_wrk(url, path, batch, args.warmup, args.connections, script)
         found = run_wrk(url, path, batch, args.seconds, args.connections, script)
         rps = float(found["rps"])
         results.append(
@@ -195,6 +198,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--batch", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=5, help="unreported seconds before each")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("bench/collector_load needs wrk: apt-get install wrk", file=sys.stderr)
@@ -206,7 +210,7 @@ def main() -> int:
     supervisor = supervisor_for(settings)
     print(
         f"machine: {os.cpu_count()} cores; wrk 1 thread, {args.connections} connections, "
-        f"{args.seconds}s per run; state in {workdir}",
+        f"{args.seconds}s per run after {args.warmup}s of warm-up; state in {workdir}",
         flush=True,
     )
     results: list[Result] = []

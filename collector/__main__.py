@@ -1,21 +1,21 @@
-"""`python -m collector`: serve the collector on the configured host and port."""
+"""`python -m collector`: serve the collector on the configured host and port.
+
+``collector.workers`` processes share the port (uvicorn's process manager); each builds its
+own app with :func:`collector.worker.create_app`.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
 
-from collector.metrics import Metrics
 from lakehouse.settings import SettingsError, load_settings
 
 
 def main() -> int:
     import uvicorn
 
-    from collector.app import CollectorApp
     from collector.secret import salt_secret
-    from collector.sink import KafkaSink, NoopSink, Sink
-    from collector.spool import Spool
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
@@ -23,18 +23,11 @@ def main() -> int:
     except SettingsError as error:
         print(f"collector: error: {error}", file=sys.stderr)
         return 2
-    metrics = Metrics()
-    spool = Spool(settings.state_path / "collector" / "spool", settings.collector.spool_max_bytes)
-    sink: Sink = (
-        NoopSink()
-        if settings.collector.sink == "discard"
-        else KafkaSink(
-            settings.kafka_bootstrap, spool, metrics, settings.collector.delivery_timeout_s
-        )
-    )
-    app = CollectorApp(settings, sink, salt_secret(settings), metrics)
+    salt_secret(settings)  # made once here, before the workers read it
     uvicorn.run(
-        app,
+        "collector.worker:create_app",
+        factory=True,
+        workers=settings.collector.workers,
         host=settings.host,
         port=settings.ports.collector,
         loop="uvloop",

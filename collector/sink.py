@@ -14,10 +14,11 @@ import enum
 import threading
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 from collector.metrics import Metrics
-from collector.spool import Record, Spool
+from collector.spool import Record, Spool, SpoolFolder, spooled_bytes
 
 
 class Delivery(enum.StrEnum):
@@ -74,14 +75,16 @@ class MemorySink:
         return {"sink": "memory", "records": len(self.records)}
 
 
-def producer_config(bootstrap: str, delivery_timeout_s: float) -> dict[str, Any]:
+def producer_config(bootstrap: str, delivery_timeout_s: float, linger_ms: float) -> dict[str, Any]:
     return {
         "bootstrap.servers": bootstrap,
         "client.id": "beacon-collector",
         "acks": "all",
         "enable.idempotence": True,
         "compression.type": "lz4",
-        "linger.ms": 5,
+        "linger.ms": linger_ms,
+        # Small produce requests go out at once, not after the previous one's TCP ACK.
+        "socket.nagle.disable": True,
         "batch.num.messages": 10_000,
         "queue.buffering.max.messages": 500_000,
         "message.timeout.ms": int(delivery_timeout_s * 1000),
@@ -90,7 +93,15 @@ def producer_config(bootstrap: str, delivery_timeout_s: float) -> dict[str, Any]
     }
 
 
+POLL_BUSY_S = 0.0005
+POLL_IDLE_S = 0.05
+
+
 class KafkaSink:
+    """Produces to Kafka, spooling what the broker does not take. ``spool`` is this worker's
+    own folder; with ``spool_root`` (the folder of every worker's spool), the sink also
+    replays folders left by workers that are gone, and its health covers all of them."""
+
     def __init__(
         self,
         bootstrap: str,
@@ -98,11 +109,14 @@ class KafkaSink:
         metrics: Metrics,
         delivery_timeout_s: float = 3.0,
         replay_interval_s: float = 1.0,
+        spool_root: Path | None = None,
+        linger_ms: float = 1.0,
     ) -> None:
         from confluent_kafka import Producer
 
-        self._producer = Producer(producer_config(bootstrap, delivery_timeout_s))
+        self._producer = Producer(producer_config(bootstrap, delivery_timeout_s, linger_ms))
         self._spool = spool
+        self._spool_root = spool_root
         self._metrics = metrics
         self._replay_interval_s = replay_interval_s
         # Start in spool mode if a previous run left records behind: they go first.
@@ -110,6 +124,7 @@ class KafkaSink:
         self._poller: asyncio.Task[None] | None = None
         self._replayer: asyncio.Task[None] | None = None
         self._awaiting = 0  # records produced whose acknowledgement has not come yet
+        self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> None:
@@ -129,10 +144,17 @@ class KafkaSink:
 
     async def _poll_forever(self) -> None:
         """Serve the producer's delivery reports on the event loop itself: no second Python
-        thread contending for the GIL, no cross-thread wake-up per request."""
+        thread contending for the GIL, no cross-thread wake-up per request. While records
+        await their acknowledgement it polls every half millisecond; when none do, it
+        sleeps until the next produce call wakes it (or a while, for background reports)."""
         while True:
             self._producer.poll(0)
-            await asyncio.sleep(0.0005 if self._awaiting else 0.005)
+            if self._awaiting:
+                await asyncio.sleep(POLL_BUSY_S)
+                continue
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), POLL_IDLE_S)
 
     async def _produce(self, records: Sequence[Record]) -> list[Record]:
         """Produce and await every acknowledgement; the records that failed.
@@ -144,6 +166,7 @@ class KafkaSink:
             return []
         acks = _Acknowledgements(self._loop, len(records))
         self._awaiting += len(records)
+        self._wake.set()
         started = time.perf_counter()
         for record in records:
             try:
@@ -174,34 +197,65 @@ class KafkaSink:
         return Delivery.SPOOL
 
     async def replay_once(self) -> bool:
-        """Move the oldest spool segment into Kafka; True if one moved."""
-        oldest = await asyncio.to_thread(self._spool.oldest)
-        if oldest is None:
+        """Move the oldest segment of this worker's spool into Kafka; True if one moved."""
+        moved = await self._replay_segment(self._spool)
+        if moved is None or self._spool.is_empty():
             self.spooling = False
-            return False
+        return bool(moved)
+
+    async def _replay_segment(self, spool: Spool) -> bool | None:
+        """Move ``spool``'s oldest segment into Kafka: True if it moved, False if Kafka did
+        not take it (it stays, replayed whole later), None if the spool is empty."""
+        oldest = await asyncio.to_thread(spool.oldest)
+        if oldest is None:
+            return None
         segment, records = oldest
         if records and await self._produce(records):
-            return False  # Kafka still unreachable: the segment stays, replayed whole later
-        await asyncio.to_thread(self._spool.remove, segment)
+            return False
+        await asyncio.to_thread(spool.remove, segment)
         self._metrics.count("collector_replayed_total", len(records))
-        if self._spool.is_empty():
-            self.spooling = False
         return True
+
+    async def adopt_orphans(self) -> None:
+        """Replay the spool folders of workers that are gone (their lock is free)."""
+        if self._spool_root is None:
+            return
+        for path in await asyncio.to_thread(SpoolFolder.siblings, self._spool_root):
+            if path == self._spool.folder:
+                continue
+            folder = await asyncio.to_thread(SpoolFolder.adopt, path)
+            if folder is None:
+                continue  # its worker is alive and replays it itself
+            try:
+                orphan = Spool(path, self._spool.max_bytes)
+                while await self._replay_segment(orphan):
+                    pass
+            finally:
+                folder.release()
 
     async def _replay_forever(self) -> None:
         while True:
             try:
                 moved = await self.replay_once()
+                if not moved and not self.spooling:
+                    await self.adopt_orphans()
             except Exception:  # keep replaying; the next round retries the same segment
                 moved = False
             if not moved:
                 await asyncio.sleep(self._replay_interval_s)
 
     def health(self) -> dict[str, Any]:
+        """This worker's mode; the bytes waiting in every worker's spool (any worker spooling
+        or holding records makes the collector's mode ``spooling``)."""
+        waiting = (
+            spooled_bytes(self._spool_root)
+            if self._spool_root is not None
+            else self._spool.size_bytes
+        )
         return {
             "sink": "kafka",
-            "mode": "spooling" if self.spooling else "direct",
-            "spool_bytes": self._spool.size_bytes,
+            "mode": "spooling" if self.spooling or waiting else "direct",
+            "spool_bytes": waiting,
         }
 
 

@@ -4,10 +4,15 @@ Records are appended to numbered segment files, one JSON line each, and fsync'd 
 append returns, so an accepted event survives a crash of the collector. Replay reads the
 oldest segment first, so records leave in the order they came. The spool is bounded: an
 append that would pass ``max_bytes`` raises :class:`SpoolFull` (the collector answers 503).
+
+Each collector worker process owns one folder under the spool root, ``worker-<n>``, held by
+an exclusive lock for the process's life (:class:`SpoolFolder`); a folder whose lock is free
+(its process died, or there are fewer workers now) is adopted and replayed by a live worker.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import threading
 from collections.abc import Iterator
@@ -129,3 +134,62 @@ def _decode_lines(raw: bytes) -> Iterator[Record]:
             yield Record.decode(line)
         except (orjson.JSONDecodeError, KeyError, TypeError):
             continue  # only a crash mid-append leaves a torn line, always the last one
+
+
+class SpoolFolder:
+    """One ``worker-<n>`` folder of the spool root, held under an exclusive ``flock``.
+
+    :meth:`claim` takes the lowest-numbered free folder (creating it if needed);
+    :meth:`adopt` takes a given one if nobody holds it. The lock is released by
+    :meth:`release` or when the process exits, however it exits."""
+
+    PREFIX = "worker-"
+
+    def __init__(self, path: Path, lock_fd: int) -> None:
+        self.path = path
+        self._lock_fd = lock_fd
+
+    @classmethod
+    def claim(cls, root: Path) -> SpoolFolder:
+        root.mkdir(parents=True, exist_ok=True)
+        number = 0
+        while True:
+            folder = cls.adopt(root / f"{cls.PREFIX}{number}")
+            if folder is not None:
+                return folder
+            number += 1
+
+    @classmethod
+    def adopt(cls, path: Path) -> SpoolFolder | None:
+        """Lock ``path`` if no live process holds it; None if one does."""
+        path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        return cls(path, fd)
+
+    def release(self) -> None:
+        os.close(self._lock_fd)  # closing the descriptor drops the lock
+
+    @classmethod
+    def siblings(cls, root: Path) -> list[Path]:
+        """Every worker folder under ``root`` that holds records."""
+        return sorted(
+            folder
+            for folder in root.glob(f"{cls.PREFIX}*")
+            if folder.is_dir() and any(folder.glob("*.jsonl"))
+        )
+
+
+def spooled_bytes(root: Path) -> int:
+    """Bytes waiting in every worker folder under ``root``."""
+    total = 0
+    for segment in root.glob(f"{SpoolFolder.PREFIX}*/*.jsonl"):
+        try:
+            total += segment.stat().st_size
+        except FileNotFoundError:  # replayed meanwhile
+            continue
+    return total

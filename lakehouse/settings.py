@@ -121,7 +121,15 @@ class CollectorSettings(BaseModel):
     max_events_per_batch: int = Field(default=500, ge=1)
     max_event_age_hours: float = Field(default=72, gt=0)
     max_future_skew_s: float = Field(default=60, ge=0)
-    spool_max_bytes: int = Field(default=256 * 2**20, ge=2**20)
+    spool_max_bytes: int = Field(
+        default=256 * 2**20, ge=2**20, description="spool bound of each worker"
+    )
+    workers: int = Field(
+        default=2, ge=1, le=64, description="collector processes serving the one port"
+    )
+    linger_ms: float = Field(
+        default=1, ge=0, le=1000, description="how long the Kafka producer waits to fill a batch"
+    )
     tracker_path: str = Field(default="/static/p.js", pattern=r"^/[A-Za-z0-9/_.-]+\.js$")
     salt_secret: str | None = Field(
         default=None,

@@ -116,7 +116,7 @@ def test_a_restarted_collector_replays_its_spool(own_stack: tuple[Settings, Supe
     assert httpx.get(f"{url}/health").json()["spool_bytes"] > 0
     supervisor.stop("collector")  # stops with the events still in the spool
     spool = settings.state_path / "collector" / "spool"
-    assert any(spool.glob("*.jsonl"))
+    assert any(spool.glob("worker-*/*.jsonl"))
 
     start_service(KAFKA, settings, supervisor)
     start_service(COLLECTOR, settings, supervisor)
