@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from collector.spool import Record, Spool, SpoolFull
+from collector.spool import Record, Spool, SpoolFolder, SpoolFull, spooled_bytes
 
 
 def records(start: int, count: int) -> list[Record]:
@@ -59,3 +59,58 @@ def test_removing_the_last_segment_empties_the_spool(tmp_path: Path) -> None:
     spool.remove(segment)
     assert spool.is_empty() and spool.size_bytes == 0
     assert spool.oldest() is None
+
+
+def test_each_worker_claims_a_folder_of_its_own_until_it_lets_go(tmp_path: Path) -> None:
+    first = SpoolFolder.claim(tmp_path)
+    second = SpoolFolder.claim(tmp_path)
+    assert (first.path.name, second.path.name) == ("worker-0", "worker-1")
+    assert SpoolFolder.adopt(first.path) is None  # held by a live worker
+    first.release()  # as when its process exits
+    adopted = SpoolFolder.adopt(first.path)
+    assert adopted is not None and adopted.path == first.path
+    adopted.release()
+    second.release()
+
+
+def test_folders_holding_records_and_the_bytes_waiting_in_all_of_them(tmp_path: Path) -> None:
+    folders = [SpoolFolder.claim(tmp_path) for _ in range(3)]
+    Spool(folders[0].path, 2**20).append(records(1, 1))
+    Spool(folders[2].path, 2**20).append(records(2, 2))
+    assert SpoolFolder.siblings(tmp_path) == [folders[0].path, folders[2].path]
+    segments = tmp_path.glob("worker-*/*.jsonl")
+    assert spooled_bytes(tmp_path) == sum(s.stat().st_size for s in segments) > 0
+    for folder in folders:
+        folder.release()
+
+
+def test_a_live_worker_replays_the_folder_of_one_that_is_gone(tmp_path: Path) -> None:
+    import asyncio
+    from collections.abc import Sequence
+
+    from collector.metrics import Metrics
+    from collector.sink import KafkaSink
+
+    class AcceptingSink(KafkaSink):
+        """Kafka that takes everything (the producer is never used)."""
+
+        produced: list[Record]
+
+        async def _produce(self, batch: Sequence[Record]) -> list[Record]:
+            self.produced.extend(batch)
+            return []
+
+    gone = SpoolFolder.claim(tmp_path)
+    Spool(gone.path, 2**20).append(records(0, 3))
+    busy = SpoolFolder.claim(tmp_path)  # a live worker with records of its own
+    Spool(busy.path, 2**20).append(records(3, 1))
+    own = SpoolFolder.claim(tmp_path)
+    gone.release()  # its process exited
+
+    sink = AcceptingSink("127.0.0.1:9", Spool(own.path, 2**20), Metrics(), spool_root=tmp_path)
+    sink.produced = []
+    asyncio.run(sink.adopt_orphans())
+    assert [r.key for r in sink.produced] == [b"k0", b"k1", b"k2"]  # not the live one's k3
+    assert SpoolFolder.siblings(tmp_path) == [busy.path]
+    for folder in (busy, own):
+        folder.release()
