@@ -147,14 +147,14 @@ LIVE_MINUTE_METRICS = Table(
         Column("value", STR, False, "the dimension's value; (all) for the total, (none) if unset"),
         Column("pageviews", BIGINT, False, "events of type page"),
         Column("events", BIGINT, False, "events of every type"),
-        Column("unique_visitors", BIGINT, False, "HyperLogLog++ estimate of distinct visitor_id"),
+        Column("unique_visitors", BIGINT, False, "distinct visitor_id: the sketch's HLL estimate"),
         Column("new_sessions", BIGINT, False, "events that start a session"),
-        Column("visitors_sketch", BINARY, True, "HLL sketch of visitor_id; dimension all only"),
+        Column("visitors_sketch", BINARY, True, "DataSketches HLL sketch of visitor_id (lgK 12)"),
         Column("updated_at", TS, False, "when the streaming job last wrote the row"),
         Column("event_date", DATE, False, "UTC date of minute, the partition"),
     ),
     partitioned_by=("event_date",),
-    comment="Live metrics per site, minute and dimension value; windows close at the watermark",
+    comment="Live metrics per site, minute and dimension value, from on-time events",
 )
 
 LIVE_ACTIVE_VISITORS = Table(
@@ -166,7 +166,7 @@ LIVE_ACTIVE_VISITORS = Table(
         Column("visitors", BIGINT, False, "distinct visitors (HLL estimate)"),
         Column("as_of", TS, False, "when it was computed"),
     ),
-    comment="Distinct visitors per site in the last 5 and 30 minutes, refreshed every trigger",
+    comment="Distinct visitors per site in the last 5 and 30 minutes, refreshed every 5 s",
 )
 
 ACTIVE_VISITOR_WINDOWS: tuple[int, ...] = (5, 30)
