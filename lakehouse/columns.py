@@ -77,6 +77,8 @@ class Table:
     columns: tuple[Column, ...]
     partitioned_by: tuple[str, ...] = ()
     comment: str = ""
+    properties: tuple[tuple[str, str], ...] = ()
+    """Delta table properties (``delta.*``), set when the table is created."""
 
     def __post_init__(self) -> None:
         names = [column.name for column in self.columns]
@@ -112,9 +114,11 @@ class Table:
             f"\nPARTITIONED BY ({', '.join(self.partitioned_by)})" if self.partitioned_by else ""
         )
         comment = f"\nCOMMENT {_sql_string(self.comment)}" if self.comment else ""
+        listed = ", ".join(f"{_sql_string(k)} = {_sql_string(v)}" for k, v in self.properties)
+        properties = f"\nTBLPROPERTIES ({listed})" if self.properties else ""
         return (
             f"CREATE TABLE IF NOT EXISTS delta.`{location}` (\n  {columns}\n)\nUSING DELTA"
-            f"{partition}{comment}"
+            f"{partition}{comment}{properties}"
         )
 
     def trino_ddl(self, catalog: str, location: str) -> str:
