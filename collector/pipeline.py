@@ -70,7 +70,9 @@ def validate(event: dict[str, Any], ctx: Context) -> dict[str, Any] | BadRow:
             event,
             ctx.site.site_id,
         )
-    return model.model_dump(exclude_none=True)
+    # The validated values as they are: for these flat models, what model_dump(exclude_none
+    # =True) gives, without its per-field serializers (a tenth of the collector's time).
+    return {name: value for name, value in model.__dict__.items() if value is not None}
 
 
 def check_clock(event: dict[str, Any], ctx: Context) -> dict[str, Any] | BadRow:

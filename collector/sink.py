@@ -13,7 +13,7 @@ import contextlib
 import enum
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -174,7 +174,7 @@ class KafkaSink:
                     record.topic,
                     value=record.value,
                     key=record.key,
-                    on_delivery=acks.callback(record),
+                    on_delivery=acks.acknowledged,
                 )
             except BufferError:  # the producer's local queue is full
                 acks.settle(record, ok=False)
@@ -270,14 +270,16 @@ class _Acknowledgements:
         self.failed: list[Record] = []
         self.done: asyncio.Future[list[Record]] = loop.create_future()
 
-    def callback(self, record: Record) -> Callable[[Any, Any], None]:
-        def acknowledged(error: Any, _message: Any) -> None:
-            self.settle(record, ok=error is None)
+    def acknowledged(self, error: Any, message: Any) -> None:
+        """The producer's delivery report of one record (one bound method for all of them:
+        a failed record is rebuilt from the report's message)."""
+        if error is None:
+            self.settle(None, ok=True)
+        else:
+            self.settle(Record(message.topic(), message.key(), message.value()), ok=False)
 
-        return acknowledged
-
-    def settle(self, record: Record, ok: bool) -> None:
-        if not ok:
+    def settle(self, record: Record | None, ok: bool) -> None:
+        if not ok and record is not None:
             self.failed.append(record)
         self.remaining -= 1
         if self.remaining == 0:
