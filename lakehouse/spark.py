@@ -4,6 +4,7 @@ jar cache (never resolved at job start), UTC, few shuffle partitions, the UI off
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -38,6 +39,10 @@ def spark_conf(settings: Settings, app_name: str) -> dict[str, str]:
         # machine's tables, and the main cost of a small streaming micro-batch.
         "spark.databricks.delta.snapshotPartitions": str(settings.spark.shuffle_partitions),
     }
+    if settings.spark.master.startswith("local"):
+        # Python workers (UDFs, if a job has any) run this interpreter, not the first
+        # python3 on PATH, which lacks the project's packages.
+        conf["spark.pyspark.python"] = sys.executable
     if settings.profile == "local":
         conf["spark.driver.host"] = settings.host
         conf["spark.driver.bindAddress"] = settings.host
