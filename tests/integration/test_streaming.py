@@ -325,7 +325,7 @@ def test_kill_9_mid_run_then_restart_keeps_every_event_once_and_live_equals_raw(
                 key = f"{site}:{record['visitor_id']}".encode()
                 producer.send(settings.kafka.events_topic, key=key, value=to_json(record).encode())
             producer.flush(timeout=30)
-            time.sleep(0.2)
+            time.sleep(0.5)  # 3,000 events over about 15 s: the kill lands mid-run
         producer.close()
 
     sender = threading.Thread(target=send_slowly)
