@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import bisect
 import json
-import os
 import threading
 import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
+
+from lakehouse.files import write_json_atomically
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -83,11 +84,7 @@ class Metrics:
             "counters": {n: [[list(k), v] for k, v in s.items()] for n, s in counters.items()},
             "histograms": {n: [[list(k), c] for k, c in s.items()] for n, s in histograms.items()},
         }
-        self.shared.mkdir(parents=True, exist_ok=True)
-        target = self.shared / f"{self.worker}.json"
-        temporary = target.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(document))
-        temporary.replace(target)
+        write_json_atomically(self.shared / f"{self.worker}.json", document)
 
     def _peers(self) -> list[Snapshot]:
         """The other workers' last snapshots (a worker silent for a minute is gone)."""

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from lakehouse.files import write_json_atomically
 from stack.errors import BeaconError
 
 
@@ -53,10 +54,7 @@ class ProcessRecord:
             ) from None
 
     def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=2))
-        tmp.replace(path)
+        write_json_atomically(path, asdict(self), indent=2)
 
 
 def port_is_free(host: str, port: int) -> bool:

@@ -4,11 +4,11 @@ last progress, read by the service's health check and the benchmarks."""
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
 
+from lakehouse.files import write_json_atomically
 from lakehouse.settings import Settings
 
 
@@ -18,10 +18,7 @@ def progress_path(settings: Settings) -> Path:
 
 def write_progress(path: Path, progress: dict[str, Any]) -> None:
     """Replace the file atomically, so a reader never sees half of it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(progress, indent=1, default=str))
-    tmp.replace(path)
+    write_json_atomically(path, progress, indent=1, default=str)
 
 
 def read_progress(settings: Settings) -> dict[str, Any] | None:
