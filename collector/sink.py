@@ -177,7 +177,7 @@ class KafkaSink:
                     on_delivery=acks.acknowledged,
                 )
             except BufferError:  # the producer's local queue is full
-                acks.settle(record, ok=False)
+                acks.settle(failed=record)
         try:
             failed = await acks.done
         finally:
@@ -273,14 +273,13 @@ class _Acknowledgements:
     def acknowledged(self, error: Any, message: Any) -> None:
         """The producer's delivery report of one record (one bound method for all of them:
         a failed record is rebuilt from the report's message)."""
-        if error is None:
-            self.settle(None, ok=True)
-        else:
-            self.settle(Record(message.topic(), message.key(), message.value()), ok=False)
+        failed = None if error is None else Record(message.topic(), message.key(), message.value())
+        self.settle(failed)
 
-    def settle(self, record: Record | None, ok: bool) -> None:
-        if not ok and record is not None:
-            self.failed.append(record)
+    def settle(self, failed: Record | None) -> None:
+        """One record is done: acknowledged (None), or ``failed``."""
+        if failed is not None:
+            self.failed.append(failed)
         self.remaining -= 1
         if self.remaining == 0:
             if threading.get_ident() == self.loop_thread:
