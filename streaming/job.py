@@ -6,7 +6,7 @@ window) -> foreachBatch, which, for each micro-batch:
 
 1. appends good rows to raw.events and rejected ones to raw.events_bad;
 2. aggregates the batch's on-time events into per-minute partial rows and MERGEs them into
-   live.minute_metrics, adding counts and uniting visitor sketches;
+   live.minute_metrics, adding counts and uniting visitor sketches.
 
 Every write carries (txnAppId, txnVersion = batch id), which Delta records in the same
 commit and uses to skip a write it already has: a batch re-run after a crash (same offsets
@@ -58,7 +58,10 @@ CHECKPOINT_FILE_MANAGER = (
     "org.apache.spark.sql.execution.streaming.checkpointing.FileSystemBasedCheckpointFileManager"
 )
 ACTIVE_REFRESH_S = 5.0
-"""How often live.active_visitors is rewritten (at least every trigger interval)."""
+"""How often live.active_visitors is rewritten (never more often than the trigger)."""
+QUERY_NAME = "events"
+LIVE_KEY = ("event_date", "site_id", "minute", "dimension", "value")
+"""The key of a live.minute_metrics row."""
 ROCKSDB = "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider"
 
 
@@ -170,14 +173,15 @@ class ActiveVisitors(threading.Thread):
         while not self.stop.is_set():
             started = time.monotonic()
             try:
-                self.refresh(self.spark)
+                self.refresh()
             except Exception as error:  # a concurrent schema change or a transient read error
                 log.warning("active visitors not refreshed: %s", error)
             self.stop.wait(max(0.0, self.every_s - (time.monotonic() - started)))
 
-    def refresh(self, spark: SparkSession) -> None:
+    def refresh(self) -> None:
         from pyspark.sql import functions as F
 
+        spark = self.spark
         now = datetime.now(UTC)
         since = now - timedelta(minutes=max(ACTIVE_VISITOR_WINDOWS))
         minutes = (
@@ -274,6 +278,7 @@ class BatchWriter:
                     late, counted = self._merge_live(raw_events(batch), good, steps)
         finally:
             batch.unpersist()
+        rows = good + sum(counts.values())
         with self.stats.lock:
             self.stats.good += good
             self.stats.bad.update(counts)
@@ -282,10 +287,10 @@ class BatchWriter:
             self.stats.on_time += counted
             self.stats.last_batch = {
                 "batch_id": batch_id,
-                "rows": good + sum(counts.values()),
+                "rows": rows,
                 "steps_ms": steps.ms,
             }
-        self.previous_rows = good + sum(counts.values())
+        self.previous_rows = rows
 
     @staticmethod
     def _append(rows: DataFrame, location: str) -> None:
@@ -329,9 +334,6 @@ class BatchWriter:
         return good - int(on_time_events), int(on_time_events)
 
 
-LIVE_KEY = ("event_date", "site_id", "minute", "dimension", "value")
-
-
 def start_query(spark: SparkSession, settings: Settings, stats: RunStats) -> StreamingQuery:
     from pyspark.sql import functions as F
 
@@ -356,9 +358,6 @@ def start_query(spark: SparkSession, settings: Settings, stats: RunStats) -> Str
     )
     writer.bind(query)
     return query
-
-
-QUERY_NAME = "events"
 
 
 def query_progress(query: StreamingQuery) -> dict[str, Any]:
