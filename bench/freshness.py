@@ -101,6 +101,8 @@ class Watcher(threading.Thread):
         self.settings, self.run_prefix, self.poll_s = settings, f"/bench/{run}/", poll_s
         self.raw_seen: dict[str, float] = {}
         self.live_seen: dict[str, float] = {}
+        self.batches: dict[int, dict[str, Any]] = {}
+        """The job's micro-batches seen in its heartbeat, by batch id."""
         self.stop = threading.Event()
 
     def run(self) -> None:
@@ -123,7 +125,16 @@ class Watcher(threading.Thread):
                 now = time.time()
                 for (path,) in rows:
                     seen.setdefault(str(path), now)
+            self.note_batch()
             self.stop.wait(self.poll_s)
+
+    def note_batch(self) -> None:
+        progress = read_progress(self.settings) or {}
+        batch = progress.get("last_batch") or {}
+        if "batch_id" in batch:
+            query: dict[str, Any] = next(iter((progress.get("queries") or {}).values()), {})
+            duration = (query.get("durations_ms") or {}).get("triggerExecution")
+            self.batches[int(batch["batch_id"])] = {**batch, "duration_ms": duration}
 
 
 def warm_up(settings: Settings, send: Sender, poll_s: float, timeout_s: float = 300) -> None:
@@ -155,6 +166,19 @@ def summary(name: str, acked: dict[str, float], seen: dict[str, float]) -> str:
         f"{name:<22} p50 {statistics.median(delays):5.2f} s   p95 {percentile(delays, 95):5.2f} s"
         f"   max {max(delays):5.2f} s   ({len(delays)} events, {missing} not visible)"
     )
+
+
+def batch_summary(batches: dict[int, dict[str, Any]]) -> str:
+    """Median and max of the micro-batches' duration and steps, in ms."""
+    if not batches:
+        return "micro-batches: none seen in the heartbeat"
+    series: dict[str, list[float]] = {}
+    for batch in batches.values():
+        for step, ms in {"batch": batch.get("duration_ms"), **batch.get("steps_ms", {})}.items():
+            if ms is not None:
+                series.setdefault(step, []).append(float(ms))
+    parts = [f"{step} {statistics.median(v):.0f}/{max(v):.0f}" for step, v in series.items()]
+    return f"micro-batches ({len(batches)} seen), median/max ms: " + ", ".join(parts)
 
 
 def platform_settings(state: Path, trigger_s: float) -> Settings:
@@ -214,6 +238,7 @@ def main() -> int:
         )
         print(summary("raw.events", acked, watcher.raw_seen))
         print(summary("live.minute_metrics", acked, watcher.live_seen))
+        print(batch_summary(watcher.batches))
         mib = 2**20
         print(
             f"streaming job memory: JVM heap used {memory.get('heap_used_bytes', 0) / mib:.0f}"

@@ -8,9 +8,10 @@ window) -> foreachBatch, which, for each micro-batch:
 2. aggregates the batch's on-time events into per-minute partial rows and MERGEs them into
    live.minute_metrics, adding counts and uniting visitor sketches.
 
-Every write carries (txnAppId, txnVersion = batch id), which Delta records in the same
-commit and uses to skip a write it already has: a batch re-run after a crash (same offsets
-from the checkpoint, same dedupe state) changes nothing twice. Parsing once per batch and
+Every commit of batch N carries the marker "<query id> batch N" in its commitInfo
+(:func:`marked_commits`); the one batch that can be a re-run after a crash (the first after a
+start: same offsets from the checkpoint, same dedupe state) skips each table whose recent
+commits already have its marker, so nothing is written twice. Parsing once per batch and
 writing raw and live from the same cached rows is what keeps both fresh within seconds.
 The main loop rewrites live.active_visitors every few seconds and the heartbeat file.
 """
@@ -42,7 +43,13 @@ from lakehouse.tables import (
     RAW_EVENTS_BAD,
     TOTAL_DIMENSION,
 )
-from streaming.metrics import active_visitors, merged_minute_metrics, minute_metrics, on_time
+from streaming.metrics import (
+    active_visitors,
+    is_on_time,
+    merged_minute_metrics,
+    minute_metrics,
+    on_time,
+)
 from streaming.parse import RECORD_COLUMNS, bad_rows, parse_records, raw_events
 from streaming.progress import progress_path, write_progress
 
@@ -62,6 +69,7 @@ ACTIVE_REFRESH_S = 5.0
 QUERY_NAME = "events"
 LIVE_KEY = ("event_date", "site_id", "minute", "dimension", "value")
 """The key of a live.minute_metrics row."""
+KAFKA_FETCH_MAX_WAIT_MS = 20
 ROCKSDB = "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider"
 
 
@@ -112,6 +120,10 @@ def kafka_records(spark: SparkSession, settings: Settings) -> DataFrame:
         .option("subscribe", settings.kafka.events_topic)
         .option("startingOffsets", "earliest")
         .option("maxOffsetsPerTrigger", settings.streaming.max_offsets_per_trigger)
+        # A task's consumer may have a fetch in flight past the batch's last offset; the
+        # broker holds it until data arrives or this wait ends (500 ms by default), and the
+        # task waits for it before it can seek: half a second on most micro-batches.
+        .option("kafka.fetch.max.wait.ms", str(KAFKA_FETCH_MAX_WAIT_MS))
         .load()
         .select(
             F.col("value").cast("string").alias("value"),
@@ -137,21 +149,82 @@ class RunStats:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-IDEMPOTENT_APP_ID = "spark.databricks.delta.write.txnAppId"
-IDEMPOTENT_VERSION = "spark.databricks.delta.write.txnVersion"
+COMMIT_MARKER_CONF = "spark.databricks.delta.commitInfo.userMetadata"
+MARKER_LOOKBACK_COMMITS = 1000
+"""How far back a table's history is searched for a re-run batch's marker: the batch was
+the job's last write, so only commits by other writers (compaction, erasure) while the job
+was down can come after it."""
+
+
+def batch_marker(app_id: str, batch_id: int) -> str:
+    return f"{app_id} batch {batch_id}"
 
 
 @contextmanager
-def idempotent_writes(spark: SparkSession, app_id: str, version: int) -> Iterator[None]:
-    """Delta writes (MERGE included) inside the block carry (app_id, version); Delta skips
-    one whose table already has that version for that app id."""
-    spark.conf.set(IDEMPOTENT_APP_ID, app_id)
-    spark.conf.set(IDEMPOTENT_VERSION, str(version))
+def marked_commits(spark: SparkSession, marker: str) -> Iterator[None]:
+    """Every Delta commit inside the block (appends and MERGE) carries ``marker`` as its
+    commitInfo.userMetadata, in the same atomic commit as its rows.
+
+    Delta's own idempotent pair (txnAppId/txnVersion) is not used: checking it reads the
+    table's SetTransactions from a full state reconstruction of each new snapshot, a Spark
+    job of about 200 ms per table and micro-batch, while only a start's first batch can be
+    a re-run (Spark re-runs just the batch whose offsets were logged and not committed)."""
+    spark.conf.set(COMMIT_MARKER_CONF, marker)
     try:
         yield
     finally:
-        spark.conf.unset(IDEMPOTENT_APP_ID)
-        spark.conf.unset(IDEMPOTENT_VERSION)
+        spark.conf.unset(COMMIT_MARKER_CONF)
+
+
+def has_commit(
+    spark: SparkSession, location: str, marker: str, lookback: int = MARKER_LOOKBACK_COMMITS
+) -> bool:
+    """Whether one of the table's last ``lookback`` commits carries ``marker``."""
+    from delta.tables import DeltaTable
+    from pyspark.sql import functions as F
+
+    history = DeltaTable.forPath(spark, location).history(lookback)
+    return bool(history.where(F.col("userMetadata") == marker).limit(1).collect())
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    """A micro-batch in figures, from one aggregation over its cached rows."""
+
+    good: int
+    bad: dict[str, int]
+    on_time: int
+    first_minute: str | None
+    """The earliest minute of an on-time event, as text in the session's time zone (UTC)."""
+    dates: tuple[str, ...]
+    """The dates of the on-time events (the live partitions the batch touches)."""
+
+    @classmethod
+    def of(cls, batch: DataFrame, watermark_s: int) -> BatchSummary:
+        from pyspark.sql import functions as F
+
+        counted = F.col("bad_reason").isNull() & is_on_time(watermark_s)
+        minute = F.when(counted, F.date_trunc("minute", "client_ts"))
+        rows = (
+            batch.groupBy("bad_reason")
+            .agg(
+                F.count(F.lit(1)).alias("rows"),
+                F.count_if(counted).alias("on_time"),
+                F.date_format(F.min(minute), "yyyy-MM-dd HH:mm:ss").alias("first_minute"),
+                F.collect_set(F.when(counted, F.to_date("client_ts").cast("string"))).alias(
+                    "dates"
+                ),
+            )
+            .collect()
+        )
+        good = next((row for row in rows if row["bad_reason"] is None), None)
+        return cls(
+            good=int(good["rows"]) if good else 0,
+            bad={row["bad_reason"]: int(row["rows"]) for row in rows if row is not good},
+            on_time=int(good["on_time"]) if good else 0,
+            first_minute=good["first_minute"] if good else None,
+            dates=tuple(sorted(good["dates"])) if good else (),
+        )
 
 
 class ActiveVisitors(threading.Thread):
@@ -165,7 +238,9 @@ class ActiveVisitors(threading.Thread):
         self.minutes = settings.table_location(LIVE_MINUTE_METRICS.relative_path)
         self.location = settings.table_location(LIVE_ACTIVE_VISITORS.relative_path)
         self.every_s = max(ACTIVE_REFRESH_S, settings.streaming.trigger_interval_s)
-        self.spark = spark
+        # A session of its own: the micro-batch's settings (commit marker, execution mode)
+        # never apply to this thread's writes.
+        self.spark = spark.newSession()
         self.stop = stop
         self.as_of: str | None = None
 
@@ -231,9 +306,10 @@ class BatchWriter:
     """foreachBatch: raw rows, then the live rows derived from them, from one cached batch.
 
     Exactly-once under kill -9: the batch's offsets are in the checkpoint before it runs and
-    the dedupe state is that of the previous batch, so a re-run batch has the same rows, and
-    each of its writes is idempotent (:func:`idempotent_writes`). The live MERGE adds the
-    batch to the table, which is right exactly because Delta skips it the second time.
+    the dedupe state is that of the previous batch, so a re-run batch has the same rows; it
+    skips each table that already has a commit with its marker (:func:`marked_commits`).
+    The live MERGE adds the batch to the table, which is right exactly because a re-run
+    never adds it twice.
     """
 
     def __init__(self, settings: Settings, stats: RunStats) -> None:
@@ -245,6 +321,7 @@ class BatchWriter:
         self.query_id = threading.Event()
         self.app_id = ""
         self.previous_rows: int | None = None
+        self.first_batch = True
 
     def bind(self, query: StreamingQuery) -> None:
         self.app_id = f"beacon-stream-{query.id}"
@@ -258,80 +335,75 @@ class BatchWriter:
         for key, value in execution_mode(self.previous_rows).items():
             spark.conf.set(key, value)
         steps = StepTimer()
+        marker = batch_marker(self.app_id, batch_id)
+        written = self._written_before(spark, marker) if self.first_batch else set()
         batch.persist(StorageLevel.MEMORY_AND_DISK)
-        late = counted = 0
         try:
             with steps("parse"):
-                counts = {
-                    row["bad_reason"]: int(row["count"])
-                    for row in batch.groupBy("bad_reason").count().collect()
-                }
-            good = counts.pop(None, 0)
-            with idempotent_writes(spark, self.app_id, batch_id):
-                if good:
+                summary = BatchSummary.of(batch, self.watermark_s)
+            with marked_commits(spark, marker):
+                if summary.good and self.raw not in written:
                     with steps("raw"):
                         self._append(raw_events(batch), self.raw)
-                if counts:
+                if summary.bad and self.bad not in written:
                     with steps("bad"):
                         self._append(bad_rows(batch), self.bad)
-                if good:
-                    late, counted = self._merge_live(raw_events(batch), good, steps)
+                if summary.on_time and self.minutes not in written:
+                    with steps("live_merge"):
+                        self._merge_live(raw_events(batch), summary)
         finally:
             batch.unpersist()
-        rows = good + sum(counts.values())
+        rows = summary.good + sum(summary.bad.values())
         with self.stats.lock:
-            self.stats.good += good
-            self.stats.bad.update(counts)
-            self.stats.late += late
+            self.stats.good += summary.good
+            self.stats.bad.update(summary.bad)
+            self.stats.late += summary.good - summary.on_time
             self.stats.batches += 1
-            self.stats.on_time += counted
+            self.stats.on_time += summary.on_time
             self.stats.last_batch = {
                 "batch_id": batch_id,
                 "rows": rows,
                 "steps_ms": steps.ms,
+                **({"already_written": sorted(written)} if written else {}),
             }
         self.previous_rows = rows
+        self.first_batch = False
+
+    def _written_before(self, spark: SparkSession, marker: str) -> set[str]:
+        """The tables that already have this batch: a re-run after a crash."""
+        written = {
+            loc for loc in (self.raw, self.bad, self.minutes) if has_commit(spark, loc, marker)
+        }
+        if written:
+            log.info("streaming: re-run of a written batch (%s); skipping %s", marker, written)
+        return written
 
     @staticmethod
     def _append(rows: DataFrame, location: str) -> None:
         rows.write.format("delta").mode("append").save(location)
 
-    def _merge_live(self, events: DataFrame, good: int, steps: StepTimer) -> tuple[int, int]:
-        """MERGE the batch's on-time events into live.minute_metrics; (late, on time)."""
+    def _merge_live(self, events: DataFrame, summary: BatchSummary) -> None:
+        """MERGE the batch's on-time events into live.minute_metrics."""
         from delta.tables import DeltaTable
         from pyspark.sql import functions as F
 
-        counted = on_time(events, self.watermark_s)
         rows = (
-            minute_metrics(counted)
+            minute_metrics(on_time(events, self.watermark_s))
             .withColumn("updated_at", F.current_timestamp())
             .select(*LIVE_MINUTE_METRICS.column_names)
         )
-        with steps("live_span"):
-            # As text in the session's time zone (UTC), the literals' own.
-            span = counted.agg(
-                F.count(F.lit(1)),
-                F.date_format(F.min(F.date_trunc("minute", "client_ts")), "yyyy-MM-dd HH:mm:ss"),
-                F.collect_set(F.to_date("client_ts").cast("string")),
-            ).first()
-        assert span is not None
-        on_time_events, first_minute, dates = span
-        if not on_time_events:
-            return good, 0
-        listed = ", ".join(f"DATE '{d}'" for d in sorted(dates))
+        listed = ", ".join(f"DATE '{d}'" for d in summary.dates)
         keys = " AND ".join(f"t.{k} = s.{k}" for k in LIVE_KEY)
         # The partition and minute bounds let Delta skip files the batch cannot touch.
-        bounds = f"t.event_date IN ({listed}) AND t.minute >= TIMESTAMP '{first_minute}'"
-        with steps("live_merge"):
-            (
-                DeltaTable.forPath(events.sparkSession, self.minutes)
-                .alias("t")
-                .merge(rows.alias("s"), f"{bounds} AND {keys}")
-                .whenMatchedUpdate(set=merged_minute_metrics("t", "s"))
-                .whenNotMatchedInsertAll()
-                .execute()
-            )
-        return good - int(on_time_events), int(on_time_events)
+        bounds = f"t.event_date IN ({listed}) AND t.minute >= TIMESTAMP '{summary.first_minute}'"
+        (
+            DeltaTable.forPath(events.sparkSession, self.minutes)
+            .alias("t")
+            .merge(rows.alias("s"), f"{bounds} AND {keys}")
+            .whenMatchedUpdate(set=merged_minute_metrics("t", "s"))
+            .whenNotMatchedInsertAll()
+            .execute()
+        )
 
 
 def start_query(spark: SparkSession, settings: Settings, stats: RunStats) -> StreamingQuery:

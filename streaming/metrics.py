@@ -75,13 +75,18 @@ def by_dimension(events: DataFrame) -> DataFrame:
     ).select("*", "d.dimension", "d.value")
 
 
-def on_time(events: DataFrame, watermark_s: int) -> DataFrame:
-    """The events the live metrics count: those the collector received within
-    ``watermark_s`` of their client time (see the module's lateness rule)."""
+def is_on_time(watermark_s: int) -> Column:
+    """True for an event the live metrics count: one the collector received within
+    ``watermark_s`` of its client time (see the module's lateness rule)."""
     from pyspark.sql import functions as F
 
     limit = F.col("received_at") - F.expr(f"INTERVAL {int(watermark_s)} SECONDS")
-    return events.where(F.col("client_ts") >= limit)
+    return F.col("client_ts") >= limit
+
+
+def on_time(events: DataFrame, watermark_s: int) -> DataFrame:
+    """The events the live metrics count (:func:`is_on_time`)."""
+    return events.where(is_on_time(watermark_s))
 
 
 def visitors_estimate_sql(sketch: str) -> str:
