@@ -107,24 +107,26 @@ class Watcher(threading.Thread):
 
     def run(self) -> None:
         today = datetime.now(UTC).date().isoformat()
-        raw_sql = (
-            f"SELECT path FROM delta.raw.events WHERE event_date >= DATE '{today}' "
-            f"AND site_id = '{SITE}' AND path LIKE '{self.run_prefix}%'"
+        # Both tables in one query: each poll costs Trino one query, not two (Trino shares
+        # the 2 cores with the job it is measuring).
+        sql = (
+            f"SELECT 'raw', path FROM delta.raw.events WHERE event_date >= DATE '{today}' "
+            f"AND site_id = '{SITE}' AND path LIKE '{self.run_prefix}%' "
+            "UNION ALL "
+            f"SELECT 'live', value FROM delta.live.minute_metrics WHERE event_date >= "
+            f"DATE '{today}' AND site_id = '{SITE}' AND dimension = 'path' "
+            f"AND value LIKE '{self.run_prefix}%'"
         )
-        live_sql = (
-            f"SELECT value FROM delta.live.minute_metrics WHERE event_date >= DATE '{today}' "
-            f"AND site_id = '{SITE}' AND dimension = 'path' AND value LIKE '{self.run_prefix}%'"
-        )
+        seen = {"raw": self.raw_seen, "live": self.live_seen}
         while not self.stop.is_set():
-            for sql, seen in ((raw_sql, self.raw_seen), (live_sql, self.live_seen)):
-                try:
-                    rows = query(self.settings, sql)
-                except Exception as error:  # e.g. the table is not registered yet
-                    print(f"  (poll failed: {str(error)[:120]})", flush=True)
-                    rows = []
-                now = time.time()
-                for (path,) in rows:
-                    seen.setdefault(str(path), now)
+            try:
+                rows = query(self.settings, sql)
+            except Exception as error:  # e.g. the table is not registered yet
+                print(f"  (poll failed: {str(error)[:120]})", flush=True)
+                rows = []
+            now = time.time()
+            for table, path in rows:
+                seen[str(table)].setdefault(str(path), now)
             self.note_batch()
             self.stop.wait(self.poll_s)
 
@@ -137,19 +139,37 @@ class Watcher(threading.Thread):
             self.batches[int(batch["batch_id"])] = {**batch, "duration_ms": duration}
 
 
-def warm_up(settings: Settings, send: Sender, poll_s: float, timeout_s: float = 300) -> None:
-    """Measure a warm job: the first batches of a fresh JVM take many times longer."""
+def send_at_rate(send: Sender, run: str, rate: float, seconds: float) -> dict[str, float]:
+    """Sends ``rate * seconds`` events evenly spaced; each event's path -> its ack time."""
+    acked: dict[str, float] = {}
+    started = time.monotonic()
+    for seq in range(int(rate * seconds)):
+        delay = started + seq / rate - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        event = client_event(run, seq)
+        acked[event["path"]] = send(event)
+    return acked
+
+
+def warm_up(settings: Settings, send: Sender, poll_s: float, rate: float, seconds: float) -> None:
+    """Measure a warm job, as it runs for days: once the first events are visible, the
+    same traffic for ``seconds``. A fresh JVM's first batches take many times longer, and
+    for minutes after that the JIT compiler keeps a core busy with Spark's code."""
     run = f"warmup-{uuid.uuid4().hex[:8]}"
     watcher = Watcher(settings, run, poll_s)
     watcher.start()
     for seq in range(5):
         send(client_event(run, seq))
-    deadline = time.monotonic() + timeout_s
+    deadline = time.monotonic() + 300
     while time.monotonic() < deadline and (len(watcher.raw_seen) < 5 or len(watcher.live_seen) < 5):
         time.sleep(0.5)
     watcher.stop.set()
     watcher.join()
     print(f"warm-up: {len(watcher.raw_seen)}/5 raw, {len(watcher.live_seen)}/5 live", flush=True)
+    if seconds > 0:
+        print(f"warm-up: {rate:g} events/s for {seconds:g} s", flush=True)
+        send_at_rate(send, f"{run}-steady", rate, seconds)
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -192,6 +212,9 @@ def main() -> int:
     parser.add_argument("--trigger", type=float, default=1.0, help="streaming trigger, s")
     parser.add_argument("--poll", type=float, default=0.5, help="Trino polling interval, s")
     parser.add_argument("--settle", type=float, default=20.0, help="wait for stragglers, s")
+    parser.add_argument(
+        "--warmup", type=float, default=180.0, help="traffic before measuring, s (JIT warm-up)"
+    )
     args = parser.parse_args()
     if args.rate * args.seconds > 20_000:
         parser.error("bounded: at most 20,000 events per run")
@@ -210,19 +233,12 @@ def main() -> int:
         if not with_collector:
             print("NOTE: no collector service: events go straight to Kafka; the collector leg")
             print("      is not included in these figures")
-        warm_up(settings, send, args.poll)
+        warm_up(settings, send, args.poll, args.rate, args.warmup)
         run = uuid.uuid4().hex[:8]
         watcher = Watcher(settings, run, args.poll)
         watcher.start()
-        acked: dict[str, float] = {}
-        total = int(args.rate * args.seconds)
-        started = time.monotonic()
-        for seq in range(total):
-            delay = started + seq / args.rate - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            event = client_event(run, seq)
-            acked[event["path"]] = send(event)
+        acked = send_at_rate(send, run, args.rate, args.seconds)
+        total = len(acked)
         deadline = time.monotonic() + args.settle
         while time.monotonic() < deadline and (
             len(watcher.raw_seen) < total or len(watcher.live_seen) < total
