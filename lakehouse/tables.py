@@ -21,6 +21,7 @@ STREAMED_TABLE_PROPERTIES: tuple[tuple[str, str], ...] = (
     # A micro-batch every few seconds adds a small file or two each time: auto compaction
     # folds a partition's small files once there are 50 of them. (A checkpoint every 100
     # commits instead of 10 made freshness worse: readers replay longer JSON tails.)
+    ("delta.autoOptimize.autoCompact", "true"),
 )
 
 RAW_EVENTS = Table(
