@@ -327,7 +327,7 @@ class BatchWriter:
         self.query_id = threading.Event()
         self.app_id = ""
         self.previous_rows: int | None = None
-        self.first_batch = True
+        """Rows of the previous micro-batch of this run; None before the first."""
 
     def bind(self, query: StreamingQuery) -> None:
         self.app_id = f"beacon-stream-{query.id}"
@@ -342,7 +342,8 @@ class BatchWriter:
             spark.conf.set(key, value)
         steps = StepTimer()
         marker = batch_marker(self.app_id, batch_id)
-        written = self._written_before(spark, marker) if self.first_batch else set()
+        # Only a start's first batch can be a re-run of a written one.
+        written = self._written_before(spark, marker) if self.previous_rows is None else set()
         batch.persist(StorageLevel.MEMORY_AND_DISK)
         try:
             with steps("parse"):
@@ -373,7 +374,6 @@ class BatchWriter:
                 **({"already_written": sorted(written)} if written else {}),
             }
         self.previous_rows = rows
-        self.first_batch = False
 
     def _written_before(self, spark: SparkSession, marker: str) -> set[str]:
         """The tables that already have this batch: a re-run after a crash."""
