@@ -173,9 +173,10 @@ LIVE_ACTIVE_VISITORS = Table(
         Column("site_id", STR, False),
         Column("window_minutes", INT, False, "5 or 30: the minutes looked back, this one included"),
         Column("visitors", BIGINT, False, "distinct visitors (HLL estimate)"),
-        Column("as_of", TS, False, "when it was computed"),
+        Column("as_of", TS, False, "when it was computed: the refresh the row belongs to"),
     ),
-    comment="Distinct visitors per site in the last 5 and 30 minutes, refreshed every 5 s",
+    comment="Distinct visitors per site in the last 5 and 30 minutes: the rows of each refresh"
+    " (every 5 s) of the last 10 minutes",
 )
 
 ACTIVE_VISITOR_WINDOWS: tuple[int, ...] = (5, 30)
@@ -222,8 +223,10 @@ SERVING_LIVE_VIEWS: tuple[View, ...] = (
     View(
         "serving",
         "live_active_visitors",
-        _select(LIVE_ACTIVE_VISITORS),
-        "visitors in the last 5 and 30 minutes per site",
+        _select(LIVE_ACTIVE_VISITORS)
+        + " WHERE as_of = (SELECT max(as_of)"
+        + f" FROM {{catalog}}.{LIVE_ACTIVE_VISITORS.qualified_name})",
+        "visitors in the last 5 and 30 minutes per site, as of the latest refresh",
     ),
     View(
         "serving",

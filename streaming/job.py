@@ -13,7 +13,8 @@ Every commit of batch N carries the marker "<query id> batch N" in its commitInf
 start: same offsets from the checkpoint, same dedupe state) skips each table whose recent
 commits already have its marker, so nothing is written twice. Parsing once per batch and
 writing raw and live from the same cached rows is what keeps both fresh within seconds.
-The main loop rewrites live.active_visitors every few seconds and the heartbeat file.
+A thread appends live.active_visitors every few seconds from the site totals' sketches the
+batches hand it (:class:`RecentSketches`); the main loop rewrites the heartbeat file.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -233,13 +234,87 @@ class BatchSummary:
         )
 
 
-class ActiveVisitors(threading.Thread):
-    """live.active_visitors, rewritten from the per-minute sketches of live.minute_metrics
-    every few seconds by a thread of its own, beside the query rather than inside each
-    micro-batch (so it never delays raw or live rows, nor the heartbeat), and also while no
-    events arrive (so the windows move on when a site goes quiet)."""
+SiteMinute = tuple[str, int]
+"""(site_id, minute as epoch seconds): the key of a site total's visitor sketch."""
+SiteSketch = tuple[str, int, bytes]
 
-    def __init__(self, settings: Settings, spark: SparkSession, stop: threading.Event) -> None:
+
+def site_sketches(minute_rows: DataFrame) -> DataFrame:
+    """live.minute_metrics rows (or a batch's partial ones) -> the site totals' sketches."""
+    from pyspark.sql import functions as F
+
+    return minute_rows.where(
+        (F.col("dimension") == TOTAL_DIMENSION) & F.col("visitors_sketch").isNotNull()
+    ).select("site_id", F.unix_seconds("minute").alias("minute_s"), "visitors_sketch")
+
+
+def sketch_rows(rows: Iterable[Any]) -> list[SiteSketch]:
+    return [(r["site_id"], int(r["minute_s"]), bytes(r["visitors_sketch"])) for r in rows]
+
+
+class RecentSketches:
+    """The visitor sketches of each site's total per minute, for the longest active-visitor
+    window: what live.active_visitors is computed from, kept by the job (fed by each
+    micro-batch's partial rows) rather than re-read from live.minute_metrics on every refresh.
+
+    A key holds the partial sketches added since the last :meth:`fold`, which replaces the
+    ones it saw by their union. A union is idempotent and order-free, so a partial added
+    twice (a re-run batch after the start's read of the table) changes nothing."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.sketches: dict[SiteMinute, list[bytes]] = {}
+
+    def add(self, rows: Iterable[SiteSketch]) -> None:
+        with self.lock:
+            for site_id, minute_s, sketch in rows:
+                self.sketches.setdefault((site_id, minute_s), []).append(sketch)
+
+    def recent(self, now: datetime) -> list[SiteSketch]:
+        """Every sketch of the longest window up to ``now``; older keys are dropped."""
+        current_minute = int(now.timestamp()) // 60 * 60
+        oldest = current_minute - (max(ACTIVE_VISITOR_WINDOWS) - 1) * 60
+        with self.lock:
+            for key in [key for key in self.sketches if key[1] < oldest]:
+                del self.sketches[key]
+            return [(*key, s) for key, kept in self.sketches.items() for s in kept]
+
+    def fold(self, seen: list[SiteSketch], unions: dict[SiteMinute, bytes]) -> None:
+        """Replace the sketches in ``seen`` (from :meth:`recent`) by their unions per key;
+        the ones added since stay beside the union."""
+        counts = Counter((site_id, minute_s) for site_id, minute_s, _ in seen)
+        with self.lock:
+            for key, union in unions.items():
+                kept = self.sketches.get(key)
+                if kept is not None:
+                    self.sketches[key] = [union, *kept[counts[key] :]]
+
+
+SITE_SKETCH_SCHEMA = "site_id STRING NOT NULL, minute_s BIGINT NOT NULL, visitors_sketch BINARY"
+FOLD_EVERY_REFRESHES = 12
+"""How often (about once a minute) the active visitors' sketches are united per key."""
+ACTIVE_HISTORY = timedelta(minutes=10)
+"""How long live.active_visitors keeps a refresh's rows (the serving view shows the latest)."""
+
+
+class ActiveVisitors(threading.Thread):
+    """live.active_visitors, from the per-minute sketches of :class:`RecentSketches`, every
+    few seconds by a thread of its own, beside the query rather than inside each micro-batch
+    (so it never delays raw or live rows, nor the heartbeat), and also while no events
+    arrive (so the windows move on when a site goes quiet).
+
+    Each refresh appends its rows with their ``as_of`` (a blind append: no read of the
+    table's state, where a rewrite costs a state reconstruction every time); a site that
+    just left the 30-minute window gets zeros once; rows older than :data:`ACTIVE_HISTORY`
+    are deleted every so often. ``serving.live_active_visitors`` shows the latest refresh."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        spark: SparkSession,
+        recent: RecentSketches,
+        stop: threading.Event,
+    ) -> None:
         super().__init__(name="active-visitors", daemon=True)
         self.minutes = settings.table_location(LIVE_MINUTE_METRICS.relative_path)
         self.location = settings.table_location(LIVE_ACTIVE_VISITORS.relative_path)
@@ -247,34 +322,97 @@ class ActiveVisitors(threading.Thread):
         # A session of its own: the micro-batch's settings (commit marker, execution mode)
         # never apply to this thread's writes.
         self.spark = spark.newSession()
+        for key, value in execution_mode(0).items():  # a few rows each time
+            self.spark.conf.set(key, value)
+        self.recent = recent
         self.stop = stop
         self.as_of: str | None = None
+        self.refresh_ms: int | None = None
+        self.sites: set[str] = set()
+        self.refreshes = 0
+        self.pruned_at = 0.0
 
     def run(self) -> None:
+        try:
+            self.recent.add(self.stored_sketches())
+        except Exception as error:  # a transient read error: the batches still feed it
+            log.warning("active visitors: live.minute_metrics not read: %s", error)
         while not self.stop.is_set():
             started = time.monotonic()
             try:
                 self.refresh()
-            except Exception as error:  # a concurrent schema change or a transient read error
+                self.refresh_ms = round((time.monotonic() - started) * 1000)
+            except Exception as error:  # a concurrent schema change or a transient error
                 log.warning("active visitors not refreshed: %s", error)
             self.stop.wait(max(0.0, self.every_s - (time.monotonic() - started)))
 
-    def refresh(self) -> None:
+    def stored_sketches(self) -> list[SiteSketch]:
+        """The sites' per-minute sketches of the longest window, as the table has them."""
         from pyspark.sql import functions as F
 
-        spark = self.spark
-        now = datetime.now(UTC)
-        since = now - timedelta(minutes=max(ACTIVE_VISITOR_WINDOWS))
+        since = datetime.now(UTC) - timedelta(minutes=max(ACTIVE_VISITOR_WINDOWS))
         minutes = (
-            spark.read.format("delta")
+            self.spark.read.format("delta")
             .load(self.minutes)
             .where(F.col("event_date") >= F.lit(since.date()))
-            .where(F.col("dimension") == TOTAL_DIMENSION)
+            .where(F.col("minute") >= F.lit(since))
         )
-        rows = active_visitors(minutes, now).collect()
-        frame = spark.createDataFrame(rows, LIVE_ACTIVE_VISITORS.spark_schema())
-        frame.write.format("delta").mode("overwrite").save(self.location)
+        return sketch_rows(site_sketches(minutes).collect())
+
+    def refresh(self) -> None:
+        now = datetime.now(UTC)
+        if self.refreshes % FOLD_EVERY_REFRESHES == 0:
+            self.fold(now)
+        self.refreshes += 1
+        seen = self.recent.recent(now)
+        current_minute_s = int(now.timestamp()) // 60 * 60
+        sites = {site for site, minute_s, _ in seen if minute_s <= current_minute_s}
+        left = self.sites - sites
+        if sites or left:
+            rows = active_visitors(self.minute_rows(seen), now)
+            if left:  # a site that just left the longest window: zeros once, then no rows
+                zeros = [(site, w, 0, now) for site in left for w in ACTIVE_VISITOR_WINDOWS]
+                rows = rows.unionByName(
+                    self.spark.createDataFrame(zeros, LIVE_ACTIVE_VISITORS.spark_schema())
+                )
+            rows.write.format("delta").mode("append").save(self.location)
+        self.sites = sites
         self.as_of = now.isoformat()
+        if time.monotonic() - self.pruned_at > ACTIVE_HISTORY.total_seconds():
+            self.prune(now - ACTIVE_HISTORY)
+            self.pruned_at = time.monotonic()
+
+    def minute_rows(self, sketches: list[SiteSketch]) -> DataFrame:
+        """Site-total rows of live.minute_metrics (the columns :func:`active_visitors` reads)."""
+        from pyspark.sql import functions as F
+
+        return self.spark.createDataFrame(sketches, SITE_SKETCH_SCHEMA).select(
+            "site_id",
+            F.timestamp_seconds("minute_s").alias("minute"),
+            F.lit(TOTAL_DIMENSION).alias("dimension"),
+            "visitors_sketch",
+        )
+
+    def fold(self, now: datetime) -> None:
+        """Unite each key's sketches (:meth:`RecentSketches.fold`)."""
+        from pyspark.sql import functions as F
+
+        seen = self.recent.recent(now)
+        if not seen:
+            return
+        unions = (
+            self.spark.createDataFrame(seen, SITE_SKETCH_SCHEMA)
+            .groupBy("site_id", "minute_s")
+            .agg(F.hll_union_agg("visitors_sketch").alias("visitors_sketch"))
+            .collect()
+        )
+        self.recent.fold(seen, {(site, minute_s): s for site, minute_s, s in sketch_rows(unions)})
+
+    def prune(self, before: datetime) -> None:
+        from delta.tables import DeltaTable
+        from pyspark.sql import functions as F
+
+        DeltaTable.forPath(self.spark, self.location).delete(F.col("as_of") < F.lit(before))
 
 
 COMPILED_BATCH_ROWS = 5_000
@@ -318,12 +456,13 @@ class BatchWriter:
     never adds it twice.
     """
 
-    def __init__(self, settings: Settings, stats: RunStats) -> None:
+    def __init__(self, settings: Settings, stats: RunStats, recent: RecentSketches) -> None:
         self.raw = settings.table_location(RAW_EVENTS.relative_path)
         self.bad = settings.table_location(RAW_EVENTS_BAD.relative_path)
         self.minutes = settings.table_location(LIVE_MINUTE_METRICS.relative_path)
         self.watermark_s = settings.streaming.watermark_s
         self.stats = stats
+        self.recent = recent
         self.query_id = threading.Event()
         self.app_id = ""
         self.previous_rows: int | None = None
@@ -389,21 +528,31 @@ class BatchWriter:
         rows.write.format("delta").mode("append").save(location)
 
     def _merge_live(self, events: DataFrame, summary: BatchSummary) -> None:
-        """MERGE the batch's on-time events into live.minute_metrics."""
-        from delta.tables import DeltaTable
+        """MERGE the batch's on-time events into live.minute_metrics; their site totals'
+        sketches go to the active visitors' :class:`RecentSketches`."""
         from pyspark.sql import functions as F
 
         rows = (
             minute_metrics(on_time(events, self.watermark_s))
             .withColumn("updated_at", F.current_timestamp())
             .select(*LIVE_MINUTE_METRICS.column_names)
+            .persist()
         )
+        try:
+            self._merge(rows, summary)
+            self.recent.add(sketch_rows(site_sketches(rows).collect()))
+        finally:
+            rows.unpersist()
+
+    def _merge(self, rows: DataFrame, summary: BatchSummary) -> None:
+        from delta.tables import DeltaTable
+
         listed = ", ".join(f"DATE '{d}'" for d in summary.dates)
         keys = " AND ".join(f"t.{k} = s.{k}" for k in LIVE_KEY)
         # The partition and minute bounds let Delta skip files the batch cannot touch.
         bounds = f"t.event_date IN ({listed}) AND t.minute >= TIMESTAMP '{summary.first_minute}'"
         (
-            DeltaTable.forPath(events.sparkSession, self.minutes)
+            DeltaTable.forPath(rows.sparkSession, self.minutes)
             .alias("t")
             .merge(rows.alias("s"), f"{bounds} AND {keys}")
             .whenMatchedUpdate(set=merged_minute_metrics("t", "s"))
@@ -412,11 +561,13 @@ class BatchWriter:
         )
 
 
-def start_query(spark: SparkSession, settings: Settings, stats: RunStats) -> StreamingQuery:
+def start_query(
+    spark: SparkSession, settings: Settings, stats: RunStats, recent: RecentSketches
+) -> StreamingQuery:
     from pyspark.sql import functions as F
 
     stream = settings.streaming
-    writer = BatchWriter(settings, stats)
+    writer = BatchWriter(settings, stats, recent)
     parsed = parse_records(kafka_records(spark, settings))
     # The dedupe window runs on processing time (the micro-batch's timestamp, the same when
     # a batch is re-run), not on event time: every record is newer than the watermark, so
@@ -512,8 +663,9 @@ def run(settings: Settings, stop: threading.Event) -> int:
     spark = start_spark(settings)
     ensure_tables(spark, settings)
     stats = RunStats()
-    queries = {QUERY_NAME: start_query(spark, settings, stats)}
-    active = ActiveVisitors(settings, spark, stop)
+    recent = RecentSketches()
+    queries = {QUERY_NAME: start_query(spark, settings, stats, recent)}
+    active = ActiveVisitors(settings, spark, recent, stop)
     active.start()
     log.info("streaming: query started; checkpoint in %s", checkpoint_root(settings))
     interval = settings.streaming.trigger_interval_s
@@ -544,7 +696,7 @@ def run(settings: Settings, stop: threading.Event) -> int:
                 "started_at": started,
                 "written_at": time.time(),
                 "trigger_interval_s": interval,
-                "active_visitors_as_of": active.as_of,
+                "active_visitors": {"as_of": active.as_of, "refresh_ms": active.refresh_ms},
                 "queries": {
                     name: {**query_progress(q), "input_rows_since_start": inputs.update(name, q)}
                     for name, q in queries.items()

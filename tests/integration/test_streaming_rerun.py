@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING
 from lakehouse.settings import Settings
 from lakehouse.tables import LIVE_MINUTE_METRICS, RAW_EVENTS, RAW_EVENTS_BAD, TOTAL_DIMENSION
 from stack.state import isolated_settings
-from streaming.job import BatchWriter, RunStats, batch_marker, ensure_tables, has_commit
+from streaming.job import (
+    BatchWriter,
+    RecentSketches,
+    RunStats,
+    batch_marker,
+    ensure_tables,
+    has_commit,
+)
 from streaming.parse import parse_records
 
 if TYPE_CHECKING:
@@ -49,7 +56,7 @@ def micro_batch(spark: SparkSession, first: int, count: int) -> DataFrame:
 
 def writer(settings: Settings) -> BatchWriter:
     """A writer as a job (re)start makes it: its first batch may be a re-run."""
-    batch_writer = BatchWriter(settings, RunStats())
+    batch_writer = BatchWriter(settings, RunStats(), RecentSketches())
     batch_writer.app_id = APP_ID
     batch_writer.query_id.set()
     return batch_writer
