@@ -22,6 +22,9 @@ STREAMED_TABLE_PROPERTIES: tuple[tuple[str, str], ...] = (
     # folds a partition's small files once there are 50 of them. (A checkpoint every 100
     # commits instead of 10 made freshness worse: readers replay longer JSON tails.)
     ("delta.autoOptimize.autoCompact", "true"),
+    # Log checkpoints are the streaming job's background work (streaming.job.LogCheckpoints),
+    # not a step of the committing micro-batch; this interval is only the writers' fallback.
+    ("delta.checkpointInterval", "1000"),
 )
 
 RAW_EVENTS = Table(

@@ -415,6 +415,53 @@ class ActiveVisitors(threading.Thread):
         DeltaTable.forPath(self.spark, self.location).delete(F.col("as_of") < F.lit(before))
 
 
+LOG_CHECKPOINT_COMMITS = 10
+"""A streamed table's Delta log is checkpointed once it has this many commits past the last
+checkpoint (Delta's default interval)."""
+LOG_CHECKPOINT_POLL_S = 2.0
+
+
+class LogCheckpoints(threading.Thread):
+    """Delta log checkpoints of the streamed tables, by a thread of its own.
+
+    Delta writes a checkpoint in the committing thread, every 10th commit by default: a state
+    reconstruction and a Parquet write of half a second or more, which every tenth
+    micro-batch would wait for before its next table (the streamed tables'
+    ``delta.checkpointInterval`` is 1,000, a fallback only). This thread checkpoints each
+    table's current snapshot (the one the job's own commits keep up to date) as often, so
+    readers still replay a short JSON tail."""
+
+    def __init__(self, settings: Settings, spark: SparkSession, stop: threading.Event) -> None:
+        super().__init__(name="log-checkpoints", daemon=True)
+        self.locations = [
+            settings.table_location(table.relative_path)
+            for table in (RAW_EVENTS, LIVE_MINUTE_METRICS)  # a commit every micro-batch
+        ]
+        self.spark = spark.newSession()
+        self.stop = stop
+        self.checkpointed: dict[str, int] = {}
+        """The version each table was last checkpointed at by this thread."""
+
+    def run(self) -> None:
+        while not self.stop.wait(LOG_CHECKPOINT_POLL_S):
+            for location in self.locations:
+                try:
+                    self.checkpoint_if_due(location)
+                except Exception as error:  # the next round tries again
+                    log.warning("log checkpoint of %s failed: %s", location, error)
+
+    def checkpoint_if_due(self, location: str) -> None:
+        jvm = self.spark.sparkContext._jvm
+        assert jvm is not None
+        delta_log = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(
+            self.spark._jsparkSession, location
+        )
+        version = int(delta_log.unsafeVolatileSnapshot().version())
+        if version - self.checkpointed.get(location, -1) >= LOG_CHECKPOINT_COMMITS:
+            delta_log.checkpoint()
+            self.checkpointed[location] = version
+
+
 COMPILED_BATCH_ROWS = 5_000
 """From this many rows in the previous micro-batch on, the next one runs with generated code."""
 
@@ -667,6 +714,8 @@ def run(settings: Settings, stop: threading.Event) -> int:
     queries = {QUERY_NAME: start_query(spark, settings, stats, recent)}
     active = ActiveVisitors(settings, spark, recent, stop)
     active.start()
+    checkpoints = LogCheckpoints(settings, spark, stop)
+    checkpoints.start()
     log.info("streaming: query started; checkpoint in %s", checkpoint_root(settings))
     interval = settings.streaming.trigger_interval_s
     path = progress_path(settings)
@@ -718,6 +767,7 @@ def run(settings: Settings, stop: threading.Event) -> int:
         stop_between_batches(query, timeout_s=120)
     stop.set()  # also when a query failed: the active visitors thread ends its round
     active.join(timeout=60)
+    checkpoints.join(timeout=60)
     spark.stop()
     log.info("streaming: stopped")
     return 1 if failed is not None else 0
