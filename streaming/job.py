@@ -90,6 +90,11 @@ STREAMING_CONF = {
     # Small micro-batches on few cores: fewer, larger tasks (and state store partitions).
     "spark.sql.shuffle.partitions": "2",
     "spark.sql.streaming.checkpointFileManagerClass": CHECKPOINT_FILE_MANAGER,
+    # Delta writes its commits through Hadoop's FileContext; on a local disk the default one
+    # adds a checksum sidecar (and a chmod process) to each: a quarter of the files the log
+    # directory holds and lists on every snapshot update. (Not FileSystem-wide: RocksDB's
+    # state store maintenance needs the checksummed local FileSystem.)
+    "spark.hadoop.fs.AbstractFileSystem.file.impl": "org.apache.hadoop.fs.local.RawLocalFs",
     # A job that runs for days keeps the status of its last jobs and SQL executions only
     # (1,000 of each by default, MERGE plans included): less heap, less garbage collection.
     "spark.sql.ui.retainedExecutions": "50",
