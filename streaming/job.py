@@ -345,7 +345,7 @@ class ActiveVisitors(threading.Thread):
         while not self.stop.is_set():
             started = time.monotonic()
             try:
-                self.refresh()
+                self.refresh(datetime.now(UTC))
                 self.refresh_ms = round((time.monotonic() - started) * 1000)
             except Exception as error:  # a concurrent schema change or a transient error
                 log.warning("active visitors not refreshed: %s", error)
@@ -364,8 +364,7 @@ class ActiveVisitors(threading.Thread):
         )
         return sketch_rows(site_sketches(minutes).collect())
 
-    def refresh(self) -> None:
-        now = datetime.now(UTC)
+    def refresh(self, now: datetime) -> None:
         if self.refreshes % FOLD_EVERY_REFRESHES == 0:
             self.fold(now)
         self.refreshes += 1
