@@ -42,6 +42,7 @@ from lakehouse.tables import (
     LIVE_TABLES,
     RAW_EVENTS,
     RAW_EVENTS_BAD,
+    STREAMED_TABLE_PROPERTIES,
     TOTAL_DIMENSION,
 )
 from streaming.metrics import (
@@ -253,6 +254,11 @@ def site_sketches(minute_rows: DataFrame) -> DataFrame:
     ).select("site_id", F.unix_seconds("minute").alias("minute_s"), "visitors_sketch")
 
 
+def minute_start_s(now: datetime) -> int:
+    """The start of ``now``'s minute, in epoch seconds (the keys of :class:`RecentSketches`)."""
+    return int(now.timestamp()) // 60 * 60
+
+
 def sketch_rows(rows: Iterable[Any]) -> list[SiteSketch]:
     return [(r["site_id"], int(r["minute_s"]), bytes(r["visitors_sketch"])) for r in rows]
 
@@ -277,8 +283,7 @@ class RecentSketches:
 
     def recent(self, now: datetime) -> list[SiteSketch]:
         """Every sketch of the longest window up to ``now``; older keys are dropped."""
-        current_minute = int(now.timestamp()) // 60 * 60
-        oldest = current_minute - (max(ACTIVE_VISITOR_WINDOWS) - 1) * 60
+        oldest = minute_start_s(now) - (max(ACTIVE_VISITOR_WINDOWS) - 1) * 60
         with self.lock:
             for key in [key for key in self.sketches if key[1] < oldest]:
                 del self.sketches[key]
@@ -369,8 +374,7 @@ class ActiveVisitors(threading.Thread):
             self.fold(now)
         self.refreshes += 1
         seen = self.recent.recent(now)
-        current_minute_s = int(now.timestamp()) // 60 * 60
-        sites = {site for site, minute_s, _ in seen if minute_s <= current_minute_s}
+        sites = {site for site, minute_s, _ in seen if minute_s <= minute_start_s(now)}
         left = self.sites - sites
         if sites or left:
             rows = active_visitors(self.minute_rows(seen), now)
@@ -437,9 +441,11 @@ class LogCheckpoints(threading.Thread):
 
     def __init__(self, settings: Settings, spark: SparkSession, stop: threading.Event) -> None:
         super().__init__(name="log-checkpoints", daemon=True)
+        # The tables whose checkpoint interval defers to this thread (a commit every batch).
         self.locations = [
             settings.table_location(table.relative_path)
-            for table in (RAW_EVENTS, LIVE_MINUTE_METRICS)  # a commit every micro-batch
+            for table in STREAM_TABLES
+            if table.properties == STREAMED_TABLE_PROPERTIES
         ]
         self.spark = spark.newSession()
         self.stop = stop
