@@ -16,16 +16,39 @@ if TYPE_CHECKING:
 Report = Callable[[str], None]
 
 
+class TableLayoutMismatch(Exception):
+    """An existing Delta table's columns or partitioning differ from its definition."""
+
+
+def check_layout(spark: SparkSession, table: Table, location: str) -> None:
+    """Raise :class:`TableLayoutMismatch` naming the difference, if there is one."""
+    from delta.tables import DeltaTable
+
+    detail = DeltaTable.forPath(spark, location).detail().select("partitionColumns").first()
+    partitioned_by = tuple(detail["partitionColumns"]) if detail else ()
+    columns = tuple(spark.read.format("delta").load(location).columns)
+    if columns == table.column_names and partitioned_by == table.partitioned_by:
+        return
+    raise TableLayoutMismatch(
+        f"{table.qualified_name} at {location} has columns {list(columns)} partitioned by "
+        f"{list(partitioned_by)}; this version defines columns {list(table.column_names)} "
+        f"partitioned by {list(table.partitioned_by)}. Move the table aside (or migrate it) "
+        "and start again: missing tables are created."
+    )
+
+
 def create_delta_tables(
     spark: SparkSession, settings: Settings, tables: Iterable[Table], report: Report
 ) -> list[str]:
-    """Create each table that does not exist yet; the names of those created."""
+    """Create each table that does not exist yet; the names of those created. An existing
+    table must have the layout its definition gives (:func:`check_layout`)."""
     from delta.tables import DeltaTable
 
     created = []
     for table in tables:
         location = settings.table_location(table.relative_path)
         if DeltaTable.isDeltaTable(spark, location):
+            check_layout(spark, table, location)
             report(f"  {table.qualified_name}: exists")
             continue
         spark.sql(table.delta_ddl(location))

@@ -17,15 +17,26 @@ STR, TS, BIGINT, BOOL, DATE = (
 
 SCHEMAS: tuple[str, ...] = ("raw", "live", "batch", "serving", "ops")
 
-STREAMED_TABLE_PROPERTIES: tuple[tuple[str, str], ...] = (
-    # A micro-batch every few seconds adds a small file or two each time: auto compaction
-    # folds a partition's small files once there are 50 of them. (A checkpoint every 100
-    # commits instead of 10 made freshness worse: readers replay longer JSON tails.)
-    ("delta.autoOptimize.autoCompact", "true"),
-    # Log checkpoints are the streaming job's background work (streaming.job.LogCheckpoints),
-    # not a step of the committing micro-batch; this interval is only the writers' fallback.
-    ("delta.checkpointInterval", "1000"),
-)
+DEFERRED_LOG_CHECKPOINTS = ("delta.checkpointInterval", "1000")
+"""Log checkpoints are the streaming job's background work (streaming.job.TableMaintenance),
+not a step of the committing micro-batch; this interval is only the writers' fallback."""
+
+COMPACTED_INLINE = ("delta.autoOptimize.autoCompact", "true")
+"""A table a micro-batch MERGEs into compacts a partition's small files in the committing
+thread once there are 50 of them (Delta's auto compaction): compacting it beside the MERGE
+would make one of the two fail on the files both remove."""
+
+COMPACTED_IN_BACKGROUND = ("delta.autoOptimize.autoCompact", "false")
+"""An append-only table's small files are compacted by the streaming job's maintenance thread
+(streaming.job.TableMaintenance), which no blind append conflicts with. Inline, Delta's auto
+compaction held up every 25th micro-batch, and rewrote files up to 64 MB each time: a
+partition's whole day of events, every 50 seconds."""
+
+LIVE_FILE_RETENTION = ("delta.deletedFileRetentionDuration", "interval 1 hours")
+"""Live rows are rewritten by every micro-batch's MERGE and every pruning of active visitors,
+and nothing reads an old version of them for longer than a query: the streaming job vacuums
+the files they leave behind once they are an hour old (streaming.job.TableMaintenance),
+not a week (Delta's default retention) later."""
 
 RAW_EVENTS = Table(
     "raw",
@@ -33,7 +44,7 @@ RAW_EVENTS = Table(
     (*EVENT_COLUMNS, Column("event_date", DATE, False, "UTC date of client_ts, the partition")),
     partitioned_by=("event_date",),
     comment=f"Every accepted event ({SCHEMA_ID}), exactly once by event_id",
-    properties=STREAMED_TABLE_PROPERTIES,
+    properties=(COMPACTED_IN_BACKGROUND, DEFERRED_LOG_CHECKPOINTS),
 )
 
 RAW_EVENTS_BAD = Table(
@@ -163,10 +174,13 @@ LIVE_MINUTE_METRICS = Table(
         Column("visitors_sketch", BINARY, True, "DataSketches HLL sketch of visitor_id (lgK 12)"),
         Column("updated_at", TS, False, "when the streaming job last wrote the row"),
         Column("event_date", DATE, False, "UTC date of minute, the partition"),
+        Column("event_hour", INT, False, "UTC hour of minute (0-23), the second partition"),
     ),
-    partitioned_by=("event_date",),
+    # A MERGE rewrites every file holding a row it updates; by hour, a micro-batch rewrites
+    # the rows of its hour (or two), where by date alone it copied the whole day each time.
+    partitioned_by=("event_date", "event_hour"),
     comment="Live metrics per site, minute and dimension value, from on-time events",
-    properties=STREAMED_TABLE_PROPERTIES,
+    properties=(COMPACTED_INLINE, DEFERRED_LOG_CHECKPOINTS, LIVE_FILE_RETENTION),
 )
 
 LIVE_ACTIVE_VISITORS = Table(
@@ -180,6 +194,7 @@ LIVE_ACTIVE_VISITORS = Table(
     ),
     comment="Distinct visitors per site in the last 5 and 30 minutes: the rows of each refresh"
     " (every 5 s) of the last 10 minutes",
+    properties=(LIVE_FILE_RETENTION,),
 )
 
 ACTIVE_VISITOR_WINDOWS: tuple[int, ...] = (5, 30)

@@ -157,7 +157,12 @@ def cmd_logs(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_tables_init(args: argparse.Namespace, settings: Settings) -> int:
-    from lakehouse.provision import create_delta_tables, create_views, register_in_trino
+    from lakehouse.provision import (
+        TableLayoutMismatch,
+        create_delta_tables,
+        create_views,
+        register_in_trino,
+    )
     from lakehouse.spark import spark_session
     from lakehouse.tables import FOUNDATION_TABLES, LIVE_TABLES, SERVING_LIVE_VIEWS
     from stack.trino_server import TRINO
@@ -170,6 +175,8 @@ def cmd_tables_init(args: argparse.Namespace, settings: Settings) -> int:
     spark = spark_session(settings, "beacon-tables-init")
     try:
         created = create_delta_tables(spark, settings, tables, say)
+    except TableLayoutMismatch as error:
+        raise BeaconError(str(error)) from None
     finally:
         spark.stop()
     say(f"registering in Trino ({settings.trino_url})")

@@ -2,11 +2,11 @@
 :mod:`streaming.metrics` to Kafka and Delta.
 
 One query reads Kafka ``events.v1`` -> parse -> drop repeated event_ids (processing-time
-window) -> foreachBatch, which, for each micro-batch:
+window) -> foreachBatch, which, for each micro-batch and side by side (:func:`side_by_side`):
 
-1. appends good rows to raw.events and rejected ones to raw.events_bad;
-2. aggregates the batch's on-time events into per-minute partial rows and MERGEs them into
-   live.minute_metrics, adding counts and uniting visitor sketches.
+- appends good rows to raw.events and rejected ones to raw.events_bad;
+- aggregates the batch's on-time events into per-minute partial rows and MERGEs them into
+  live.minute_metrics, adding counts and uniting visitor sketches.
 
 Every commit of batch N carries the marker "<query id> batch N" in its commitInfo
 (:func:`marked_commits`); the one batch that can be a re-run after a crash (the first after a
@@ -25,7 +25,7 @@ import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -37,12 +37,14 @@ from lakehouse.settings import Settings
 from lakehouse.spark import spark_session
 from lakehouse.tables import (
     ACTIVE_VISITOR_WINDOWS,
+    COMPACTED_IN_BACKGROUND,
+    DEFERRED_LOG_CHECKPOINTS,
     LIVE_ACTIVE_VISITORS,
+    LIVE_FILE_RETENTION,
     LIVE_MINUTE_METRICS,
     LIVE_TABLES,
     RAW_EVENTS,
     RAW_EVENTS_BAD,
-    STREAMED_TABLE_PROPERTIES,
     TOTAL_DIMENSION,
 )
 from streaming.metrics import (
@@ -209,8 +211,8 @@ class BatchSummary:
     on_time: int
     first_minute: str | None
     """The earliest minute of an on-time event, as text in the session's time zone (UTC)."""
-    dates: tuple[str, ...]
-    """The dates of the on-time events (the live partitions the batch touches)."""
+    hours: tuple[tuple[str, int], ...]
+    """The (UTC date, hour) of the on-time events: the live partitions the batch touches."""
 
     @classmethod
     def of(cls, batch: DataFrame, watermark_s: int) -> BatchSummary:
@@ -224,9 +226,15 @@ class BatchSummary:
                 F.count(F.lit(1)).alias("rows"),
                 F.count_if(counted).alias("on_time"),
                 F.date_format(F.min(minute), "yyyy-MM-dd HH:mm:ss").alias("first_minute"),
-                F.collect_set(F.when(counted, F.to_date("client_ts").cast("string"))).alias(
-                    "dates"
-                ),
+                F.collect_set(
+                    F.when(
+                        counted,
+                        F.struct(
+                            F.to_date("client_ts").cast("string").alias("date"),
+                            F.hour("client_ts").alias("hour"),
+                        ),
+                    )
+                ).alias("hours"),
             )
             .collect()
         )
@@ -236,7 +244,7 @@ class BatchSummary:
             bad={row["bad_reason"]: int(row["rows"]) for row in rows if row is not good},
             on_time=int(good["on_time"]) if good else 0,
             first_minute=good["first_minute"] if good else None,
-            dates=tuple(sorted(good["dates"])) if good else (),
+            hours=tuple(sorted((h["date"], int(h["hour"])) for h in good["hours"])) if good else (),
         )
 
 
@@ -425,51 +433,114 @@ class ActiveVisitors(threading.Thread):
 
 LOG_CHECKPOINT_COMMITS = 10
 """A streamed table's Delta log is checkpointed once it has this many commits past the last
-checkpoint (Delta's default interval)."""
-LOG_CHECKPOINT_POLL_S = 2.0
+checkpoint (Delta's default interval; every 100 made freshness worse: readers replay longer
+JSON tails)."""
+COMPACT_COMMITS = 25
+"""An append-only streamed table is compacted once it has this many commits past the last
+compaction (about 50 new files, Delta's auto compaction threshold)."""
+MAINTENANCE_CONF = {
+    # Files under 8 MiB are compacted (Delta's OPTIMIZE takes every file under 1 GiB, its auto
+    # compaction every file under 64 MiB): each compaction rewrites at most a few MiB besides
+    # the new small files, not the day's events so far.
+    "spark.databricks.delta.optimize.minFileSize": str(8 * 1024 * 1024),
+    "spark.databricks.delta.optimize.maxFileSize": str(128 * 1024 * 1024),
+    # VACUUM lists a table's directories in this many tasks (10,000 by default: minutes of
+    # task overhead on two cores for a table of a few hundred files).
+    "spark.sql.sources.parallelPartitionDiscovery.parallelism": "2",
+}
+MAINTENANCE_POLL_S = 2.0
+VACUUM_EVERY_S = 3600.0
+"""How often the live tables' removed files are deleted (those past their retention)."""
 
 
-class LogCheckpoints(threading.Thread):
-    """Delta log checkpoints of the streamed tables, by a thread of its own.
+class TableMaintenance(threading.Thread):
+    """The streamed tables' housekeeping, by a thread of its own beside the query.
 
-    Delta writes a checkpoint in the committing thread, every 10th commit by default: a state
-    reconstruction and a Parquet write of half a second or more, which every tenth
-    micro-batch would wait for before its next table (the streamed tables'
-    ``delta.checkpointInterval`` is 1,000, a fallback only). This thread checkpoints each
-    table's current snapshot (the one the job's own commits keep up to date) as often, so
-    readers still replay a short JSON tail."""
+    - Delta log checkpoints. Delta writes one in the committing thread, every 10th commit by
+      default: a state reconstruction and a Parquet write of half a second or more, which
+      every tenth micro-batch would wait for before its next table. The tables whose
+      checkpoint interval defers to this thread (:data:`DEFERRED_LOG_CHECKPOINTS`) are
+      checkpointed here as often, from the snapshot the job's own commits keep up to date,
+      so readers still replay a short JSON tail.
+    - Compaction of the append-only tables (:data:`COMPACTED_IN_BACKGROUND`) every 25
+      commits, of files under 8 MiB (:data:`MAINTENANCE_CONF`); appends never conflict with it.
+    - VACUUM of the live tables (:data:`LIVE_FILE_RETENTION`) every hour: each micro-batch's
+      MERGE and each pruning of active visitors leaves removed files behind, about a file
+      per second while the job runs."""
 
     def __init__(self, settings: Settings, spark: SparkSession, stop: threading.Event) -> None:
-        super().__init__(name="log-checkpoints", daemon=True)
-        # The tables whose checkpoint interval defers to this thread (a commit every batch).
-        self.locations = [
+        super().__init__(name="table-maintenance", daemon=True)
+        self.checkpointed_tables = [
             settings.table_location(table.relative_path)
             for table in STREAM_TABLES
-            if table.properties == STREAMED_TABLE_PROPERTIES
+            if DEFERRED_LOG_CHECKPOINTS in table.properties
+        ]
+        self.compacted_tables = [
+            settings.table_location(table.relative_path)
+            for table in STREAM_TABLES
+            if COMPACTED_IN_BACKGROUND in table.properties
+        ]
+        self.vacuumed_tables = [
+            settings.table_location(table.relative_path)
+            for table in STREAM_TABLES
+            if LIVE_FILE_RETENTION in table.properties
         ]
         self.spark = spark.newSession()
+        for key, value in MAINTENANCE_CONF.items():
+            self.spark.conf.set(key, value)
         self.stop = stop
         self.checkpointed: dict[str, int] = {}
         """The version each table was last checkpointed at by this thread."""
+        self.compacted: dict[str, int] = {}
+        """The version each table was last compacted at by this thread."""
+        self.vacuumed_at: float | None = None
 
     def run(self) -> None:
-        while not self.stop.wait(LOG_CHECKPOINT_POLL_S):
-            for location in self.locations:
-                try:
-                    self.checkpoint_if_due(location)
-                except Exception as error:  # the next round tries again
-                    log.warning("log checkpoint of %s failed: %s", location, error)
+        while not self.stop.wait(MAINTENANCE_POLL_S):
+            for location in self.compacted_tables:
+                self.attempt("compaction", location, self.compact_if_due)
+            for location in self.checkpointed_tables:
+                self.attempt("log checkpoint", location, self.checkpoint_if_due)
+            if self.vacuumed_at is None or time.monotonic() - self.vacuumed_at > VACUUM_EVERY_S:
+                for location in self.vacuumed_tables:
+                    self.attempt("vacuum", location, self.vacuum)
+                self.vacuumed_at = time.monotonic()
 
-    def checkpoint_if_due(self, location: str) -> None:
+    @staticmethod
+    def attempt(work: str, location: str, do: Callable[[str], None]) -> None:
+        try:
+            do(location)
+        except Exception as error:  # the next round tries again
+            log.warning("%s of %s failed: %s", work, location, error)
+
+    def delta_log(self, location: str) -> Any:
+        """The table's DeltaLog (JVM): its snapshot is the one the job's commits keep current."""
         jvm = self.spark.sparkContext._jvm
         assert jvm is not None
-        delta_log = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(
-            self.spark._jsparkSession, location
-        )
+        return jvm.org.apache.spark.sql.delta.DeltaLog.forTable(self.spark._jsparkSession, location)
+
+    def checkpoint_if_due(self, location: str) -> None:
+        delta_log = self.delta_log(location)
         version = int(delta_log.unsafeVolatileSnapshot().version())
         if version - self.checkpointed.get(location, -1) >= LOG_CHECKPOINT_COMMITS:
             delta_log.checkpoint()
             self.checkpointed[location] = version
+
+    def compact_if_due(self, location: str) -> None:
+        from delta.tables import DeltaTable
+
+        version = int(self.delta_log(location).unsafeVolatileSnapshot().version())
+        if version - self.compacted.get(location, -1) >= COMPACT_COMMITS:
+            DeltaTable.forPath(self.spark, location).optimize().executeCompaction()
+            self.compacted[location] = version
+
+    def vacuum(self, location: str) -> None:
+        """Delete the files the table no longer uses, once older than its retention."""
+        from delta.tables import DeltaTable
+
+        started = time.monotonic()
+        DeltaTable.forPath(self.spark, location).vacuum()
+        log.info("vacuum of %s took %.1f s", location, time.monotonic() - started)
 
 
 COMPILED_BATCH_ROWS = 5_000
@@ -503,8 +574,37 @@ class StepTimer:
             self.ms[step] = round((time.monotonic() - started) * 1000)
 
 
+def side_by_side(writes: dict[str, Callable[[], None]], steps: StepTimer) -> None:
+    """Run a micro-batch's table writes at the same time, each timed as its step: every write
+    commits to a table of its own, and most of a write's time is the driver planning and
+    scheduling its jobs, so the batch takes about as long as its longest write, not their
+    sum. The threads inherit the batch's Spark job properties; the first failure is raised
+    once all have ended (a table already written is skipped when the batch is re-run)."""
+    from pyspark.util import InheritableThread
+
+    failures: list[BaseException] = []
+
+    def timed(step: str, write: Callable[[], None]) -> None:
+        try:
+            with steps(step):
+                write()
+        except BaseException as failure:  # raised in the batch's thread below
+            failures.append(failure)
+
+    threads = [
+        InheritableThread(target=timed, args=(step, write), name=f"batch-{step}")
+        for step, write in writes.items()
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+
+
 class BatchWriter:
-    """foreachBatch: raw rows, then the live rows derived from them, from one cached batch.
+    """foreachBatch: raw rows and the live rows derived from them, from one cached batch.
 
     Exactly-once under kill -9: the batch's offsets are in the checkpoint before it runs and
     the dedupe state is that of the previous batch, so a re-run batch has the same rows; it
@@ -544,16 +644,15 @@ class BatchWriter:
         try:
             with steps("parse"):
                 summary = BatchSummary.of(batch, self.watermark_s)
+            writes: dict[str, Callable[[], None]] = {}
+            if summary.good and self.raw not in written:
+                writes["raw"] = lambda: self._append(raw_events(batch), self.raw)
+            if summary.bad and self.bad not in written:
+                writes["bad"] = lambda: self._append(bad_rows(batch), self.bad)
+            if summary.on_time and self.minutes not in written:
+                writes["live_merge"] = lambda: self._merge_live(raw_events(batch), summary)
             with marked_commits(spark, marker):
-                if summary.good and self.raw not in written:
-                    with steps("raw"):
-                        self._append(raw_events(batch), self.raw)
-                if summary.bad and self.bad not in written:
-                    with steps("bad"):
-                        self._append(bad_rows(batch), self.bad)
-                if summary.on_time and self.minutes not in written:
-                    with steps("live_merge"):
-                        self._merge_live(raw_events(batch), summary)
+                side_by_side(writes, steps)
         finally:
             batch.unpersist()
         rows = summary.good + sum(summary.bad.values())
@@ -604,10 +703,13 @@ class BatchWriter:
     def _merge(self, rows: DataFrame, summary: BatchSummary) -> None:
         from delta.tables import DeltaTable
 
-        listed = ", ".join(f"DATE '{d}'" for d in summary.dates)
+        partitions = " OR ".join(
+            f"(t.event_date = DATE '{date}' AND t.event_hour = {hour})"
+            for date, hour in summary.hours
+        )
         keys = " AND ".join(f"t.{k} = s.{k}" for k in LIVE_KEY)
-        # The partition and minute bounds let Delta skip files the batch cannot touch.
-        bounds = f"t.event_date IN ({listed}) AND t.minute >= TIMESTAMP '{summary.first_minute}'"
+        # The partitions and the minute bound let Delta skip files the batch cannot touch.
+        bounds = f"({partitions}) AND t.minute >= TIMESTAMP '{summary.first_minute}'"
         (
             DeltaTable.forPath(rows.sparkSession, self.minutes)
             .alias("t")
@@ -717,15 +819,22 @@ def stop_between_batches(query: StreamingQuery, timeout_s: float) -> None:
 
 def run(settings: Settings, stop: threading.Event) -> int:
     """Run until ``stop`` is set or a query fails; the process exit code."""
+    from lakehouse.provision import TableLayoutMismatch
+
     spark = start_spark(settings)
-    ensure_tables(spark, settings)
+    try:
+        ensure_tables(spark, settings)
+    except TableLayoutMismatch as error:
+        log.error("streaming: %s", error)
+        spark.stop()
+        return 2
     stats = RunStats()
     recent = RecentSketches()
     queries = {QUERY_NAME: start_query(spark, settings, stats, recent)}
     active = ActiveVisitors(settings, spark, recent, stop)
     active.start()
-    checkpoints = LogCheckpoints(settings, spark, stop)
-    checkpoints.start()
+    maintenance = TableMaintenance(settings, spark, stop)
+    maintenance.start()
     log.info("streaming: query started; checkpoint in %s", checkpoint_root(settings))
     interval = settings.streaming.trigger_interval_s
     path = progress_path(settings)
@@ -777,7 +886,7 @@ def run(settings: Settings, stop: threading.Event) -> int:
         stop_between_batches(query, timeout_s=120)
     stop.set()  # also when a query failed: the active visitors thread ends its round
     active.join(timeout=60)
-    checkpoints.join(timeout=60)
+    maintenance.join(timeout=60)
     spark.stop()
     log.info("streaming: stopped")
     return 1 if failed is not None else 0

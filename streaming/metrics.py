@@ -120,6 +120,7 @@ def minute_metrics(events: DataFrame) -> DataFrame:
         "*",
         F.expr(visitors_estimate_sql("visitors_sketch")).alias("unique_visitors"),
         F.to_date("minute").alias("event_date"),
+        F.hour("minute").alias("event_hour"),
     ).select(*columns)
 
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from lakehouse.provision import create_delta_tables, register_in_trino
+from lakehouse.provision import TableLayoutMismatch, create_delta_tables, register_in_trino
 from lakehouse.schema import EventV1, event_spark_schema
 from lakehouse.settings import Settings
-from lakehouse.tables import FOUNDATION_TABLES, RAW_EVENTS
+from lakehouse.tables import FOUNDATION_TABLES, LIVE_MINUTE_METRICS, RAW_EVENTS
 from lakehouse.trino_sql import query
 from tests.kafka_topic import consume
 
@@ -98,6 +99,24 @@ def test_tables_init_is_idempotent_and_trino_types_match_the_schema(
         assert [(row[0], row[1]) for row in described] == [
             (c.name, c.type.trino_sql) for c in table.columns
         ]
+
+
+def test_an_existing_table_with_another_layout_is_named_not_written(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    """A table created by an older definition (here: live.minute_metrics partitioned by date
+    alone) stops the start with a message naming both layouts."""
+    from dataclasses import replace
+
+    settings = Settings(state_dir=tmp_path)
+    older = replace(LIVE_MINUTE_METRICS, partitioned_by=("event_date",))
+    create_delta_tables(spark, settings, [older], lambda _: None)
+    with pytest.raises(TableLayoutMismatch) as raised:
+        create_delta_tables(spark, settings, [LIVE_MINUTE_METRICS], lambda _: None)
+    assert "live.minute_metrics" in str(raised.value)
+    assert "partitioned by ['event_date']" in str(raised.value)
+    assert "partitioned by ['event_date', 'event_hour']" in str(raised.value)
+    assert create_delta_tables(spark, settings, [older], lambda _: None) == []
 
 
 @pytest.mark.usefixtures("kafka")

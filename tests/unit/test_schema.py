@@ -107,7 +107,7 @@ def test_delta_and_trino_ddl_list_every_column_with_its_type() -> None:
     assert "partitioned_by = ARRAY['event_date']" in trino
     assert "location = 'local:///raw/events'" in trino
     assert delta.endswith(
-        "TBLPROPERTIES ('delta.autoOptimize.autoCompact' = 'true',"
+        "TBLPROPERTIES ('delta.autoOptimize.autoCompact' = 'false',"
         " 'delta.checkpointInterval' = '1000')"
     )
     assert "TBLPROPERTIES" not in RAW_EVENTS_BAD.delta_ddl("/x")

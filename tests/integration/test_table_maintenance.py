@@ -1,0 +1,100 @@
+"""The streaming job's table maintenance on real Delta: which tables it looks after, and a
+live table's removed files deleted once past their retention, not before."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
+
+from lakehouse.tables import LIVE_ACTIVE_VISITORS, LIVE_MINUTE_METRICS, LIVE_TABLES, RAW_EVENTS
+from stack.state import isolated_settings
+from streaming.job import COMPACT_COMMITS, TableMaintenance, ensure_tables
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+
+def data_files(location: str) -> set[str]:
+    return {
+        str(path) for path in Path(location).rglob("*.parquet") if "_delta_log" not in path.parts
+    }
+
+
+def test_live_files_are_vacuumed_once_past_their_retention(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    from delta.tables import DeltaTable
+
+    settings = isolated_settings(tmp_path / "state")
+    ensure_tables(spark, settings)
+    maintenance = TableMaintenance(settings, spark, threading.Event())
+    assert set(maintenance.vacuumed_tables) == {
+        settings.table_location(t.relative_path) for t in LIVE_TABLES
+    }
+    assert set(maintenance.checkpointed_tables) == {
+        settings.table_location(t.relative_path) for t in (RAW_EVENTS, LIVE_MINUTE_METRICS)
+    }
+    assert maintenance.compacted_tables == [settings.table_location(RAW_EVENTS.relative_path)]
+
+    location = settings.table_location(LIVE_ACTIVE_VISITORS.relative_path)
+    now = datetime.now(UTC)
+    for window in (5, 30):  # one file each; pruning the 5-minute row removes its file
+        spark.createDataFrame(
+            [("site", window, 1, now)], LIVE_ACTIVE_VISITORS.spark_schema()
+        ).coalesce(1).write.format("delta").mode("append").save(location)
+    DeltaTable.forPath(spark, location).delete("window_minutes = 5")
+    in_use = {urlparse(f).path for f in spark.read.format("delta").load(location).inputFiles()}
+    on_disk = data_files(location)
+    assert in_use < on_disk  # the pruned row's file is removed from the table, not the disk
+
+    maintenance.vacuum(location)  # the removed file is younger than the hour it is kept
+    assert data_files(location) == on_disk
+
+    spark.sql(
+        f"ALTER TABLE delta.`{location}` "
+        "SET TBLPROPERTIES ('delta.deletedFileRetentionDuration' = 'interval 0 seconds')"
+    )
+    maintenance.vacuum(location)
+    assert data_files(location) == in_use
+    assert spark.read.format("delta").load(location).count() == 1
+
+
+def test_raw_events_are_compacted_every_25_commits(spark: SparkSession, tmp_path: Path) -> None:
+    from delta.tables import DeltaTable
+
+    from streaming.parse import raw_events
+    from tests.integration.test_streaming_rerun import micro_batch
+
+    settings = isolated_settings(tmp_path / "state")
+    ensure_tables(spark, settings)
+    maintenance = TableMaintenance(settings, spark, threading.Event())
+    location = settings.table_location(RAW_EVENTS.relative_path)
+
+    def append(commits: int) -> int:
+        """Appends a file per commit; the table's version after them."""
+        for commit in range(commits):
+            events = raw_events(micro_batch(spark, commit * 2, 2)).coalesce(1)
+            events.write.format("delta").mode("append").save(location)
+        latest = DeltaTable.forPath(spark, location).history(1).first()
+        assert latest is not None
+        return int(latest["version"])
+
+    def files() -> int:
+        return len(spark.read.format("delta").load(location).inputFiles())
+
+    def event_ids() -> list[str]:
+        rows = spark.read.format("delta").load(location).select("event_id").collect()
+        return sorted(row[0] for row in rows)
+
+    version = append(3)
+    maintenance.compacted[location] = version - COMPACT_COMMITS + 1  # due one commit later
+    maintenance.compact_if_due(location)
+    assert files() == 3
+    append(1)
+    written = event_ids()
+    maintenance.compact_if_due(location)
+    assert files() == 1
+    assert event_ids() == written and len(written) == 8
