@@ -74,6 +74,9 @@ QUERY_NAME = "events"
 LIVE_KEY = ("event_date", "site_id", "minute", "dimension", "value")
 """The key of a live.minute_metrics row."""
 KAFKA_FETCH_MAX_WAIT_MS = 20
+QUERY_STOP_TIMEOUT_S = 30
+"""How long a stop waits for the query's thread once the running batch is given up (Spark
+waits forever by default: a trigger stuck on a Kafka that is gone never ends)."""
 ROCKSDB = "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider"
 
 
@@ -93,6 +96,7 @@ STREAMING_CONF = {
     # Small micro-batches on few cores: fewer, larger tasks (and state store partitions).
     "spark.sql.shuffle.partitions": "2",
     "spark.sql.streaming.checkpointFileManagerClass": CHECKPOINT_FILE_MANAGER,
+    "spark.sql.streaming.stopTimeout": str(QUERY_STOP_TIMEOUT_S * 1000),
     # Delta writes its commits through Hadoop's FileContext; on a local disk the default one
     # adds a checksum sidecar (and a chmod process) to each: a quarter of the files the log
     # directory holds and lists on every snapshot update. (Not FileSystem-wide: RocksDB's
@@ -451,6 +455,8 @@ MAINTENANCE_CONF = {
 MAINTENANCE_POLL_S = 2.0
 VACUUM_EVERY_S = 3600.0
 """How often the live tables' removed files are deleted (those past their retention)."""
+FIRST_VACUUM_AFTER_S = 600.0
+"""The first VACUUM after a start waits this long: not beside the start's first batches."""
 
 
 class TableMaintenance(threading.Thread):
@@ -464,9 +470,9 @@ class TableMaintenance(threading.Thread):
       so readers still replay a short JSON tail.
     - Compaction of the append-only tables (:data:`COMPACTED_IN_BACKGROUND`) every 25
       commits, of files under 8 MiB (:data:`MAINTENANCE_CONF`); appends never conflict with it.
-    - VACUUM of the live tables (:data:`LIVE_FILE_RETENTION`) every hour: each micro-batch's
-      MERGE and each pruning of active visitors leaves removed files behind, about a file
-      per second while the job runs."""
+    - VACUUM of the live tables (:data:`LIVE_FILE_RETENTION`) every hour, the first ten
+      minutes after the start: each micro-batch's MERGE and each pruning of active visitors
+      leaves removed files behind, about a file per second while the job runs."""
 
     def __init__(self, settings: Settings, spark: SparkSession, stop: threading.Event) -> None:
         super().__init__(name="table-maintenance", daemon=True)
@@ -493,7 +499,7 @@ class TableMaintenance(threading.Thread):
         """The version each table was last checkpointed at by this thread."""
         self.compacted: dict[str, int] = {}
         """The version each table was last compacted at by this thread."""
-        self.vacuumed_at: float | None = None
+        self.vacuum_due = time.monotonic() + FIRST_VACUUM_AFTER_S
 
     def run(self) -> None:
         while not self.stop.wait(MAINTENANCE_POLL_S):
@@ -501,10 +507,10 @@ class TableMaintenance(threading.Thread):
                 self.attempt("compaction", location, self.compact_if_due)
             for location in self.checkpointed_tables:
                 self.attempt("log checkpoint", location, self.checkpoint_if_due)
-            if self.vacuumed_at is None or time.monotonic() - self.vacuumed_at > VACUUM_EVERY_S:
+            if time.monotonic() >= self.vacuum_due:
                 for location in self.vacuumed_tables:
                     self.attempt("vacuum", location, self.vacuum)
-                self.vacuumed_at = time.monotonic()
+                self.vacuum_due = time.monotonic() + VACUUM_EVERY_S
 
     @staticmethod
     def attempt(work: str, location: str, do: Callable[[str], None]) -> None:
@@ -530,7 +536,9 @@ class TableMaintenance(threading.Thread):
         from delta.tables import DeltaTable
 
         version = int(self.delta_log(location).unsafeVolatileSnapshot().version())
-        if version - self.compacted.get(location, -1) >= COMPACT_COMMITS:
+        # Counted from the start: small files a previous run left are compacted with the next.
+        since = self.compacted.setdefault(location, version)
+        if version - since >= COMPACT_COMMITS:
             DeltaTable.forPath(self.spark, location).optimize().executeCompaction()
             self.compacted[location] = version
 
@@ -814,7 +822,15 @@ def stop_between_batches(query: StreamingQuery, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while query.isActive and query.status.get("isTriggerActive") and time.monotonic() < deadline:
         time.sleep(0.1)
-    query.stop()
+    try:
+        query.stop()
+    except Exception as error:  # the query's thread did not end (e.g. Kafka is gone)
+        log.warning(
+            "streaming: %s did not stop within %d s; stopping Spark: %s",
+            query.name,
+            QUERY_STOP_TIMEOUT_S,
+            str(error).splitlines()[0] if str(error) else type(error).__name__,
+        )
 
 
 def run(settings: Settings, stop: threading.Event) -> int:
