@@ -40,11 +40,12 @@ from lakehouse.tables import (
     COMPACTED_IN_BACKGROUND,
     DEFERRED_LOG_CHECKPOINTS,
     LIVE_ACTIVE_VISITORS,
-    LIVE_FILE_RETENTION,
     LIVE_MINUTE_METRICS,
     LIVE_TABLES,
     RAW_EVENTS,
     RAW_EVENTS_BAD,
+    STREAMED_FILE_RETENTION,
+    STREAMED_LOG_RETENTION,
     TOTAL_DIMENSION,
 )
 from streaming.metrics import (
@@ -454,7 +455,9 @@ MAINTENANCE_CONF = {
 }
 MAINTENANCE_POLL_S = 2.0
 VACUUM_EVERY_S = 3600.0
-"""How often the live tables' removed files are deleted (those past their retention)."""
+"""How often the streamed tables' removed files are deleted (those past their retention)."""
+LOG_CLEANUP_EVERY_S = 300.0
+"""How often the Delta log files past a table's log retention are deleted."""
 FIRST_VACUUM_AFTER_S = 600.0
 """The first VACUUM after a start waits this long: not beside the start's first batches."""
 
@@ -470,9 +473,11 @@ class TableMaintenance(threading.Thread):
       so readers still replay a short JSON tail.
     - Compaction of the append-only tables (:data:`COMPACTED_IN_BACKGROUND`) every 25
       commits, of files under 8 MiB (:data:`MAINTENANCE_CONF`); appends never conflict with it.
-    - VACUUM of the live tables (:data:`LIVE_FILE_RETENTION`) every hour, the first ten
-      minutes after the start: each micro-batch's MERGE and each pruning of active visitors
-      leaves removed files behind, about a file per second while the job runs."""
+    - Deletion of Delta log files past the log retention (:data:`STREAMED_LOG_RETENTION`)
+      every five minutes; Delta's own cleanup keeps everything up to the day's start.
+    - VACUUM of the streamed tables (:data:`STREAMED_FILE_RETENTION`) every hour, the first
+      ten minutes after the start: each micro-batch's MERGE, each compaction and each pruning
+      of active visitors leaves removed files behind, about one a second while the job runs."""
 
     def __init__(self, settings: Settings, spark: SparkSession, stop: threading.Event) -> None:
         super().__init__(name="table-maintenance", daemon=True)
@@ -486,10 +491,15 @@ class TableMaintenance(threading.Thread):
             for table in STREAM_TABLES
             if COMPACTED_IN_BACKGROUND in table.properties
         ]
+        self.log_cleaned_tables = [
+            settings.table_location(table.relative_path)
+            for table in STREAM_TABLES
+            if STREAMED_LOG_RETENTION in table.properties
+        ]
         self.vacuumed_tables = [
             settings.table_location(table.relative_path)
             for table in STREAM_TABLES
-            if LIVE_FILE_RETENTION in table.properties
+            if STREAMED_FILE_RETENTION in table.properties
         ]
         self.spark = spark.newSession()
         for key, value in MAINTENANCE_CONF.items():
@@ -500,6 +510,7 @@ class TableMaintenance(threading.Thread):
         self.compacted: dict[str, int] = {}
         """The version each table was last compacted at by this thread."""
         self.vacuum_due = time.monotonic() + FIRST_VACUUM_AFTER_S
+        self.log_cleanup_due = time.monotonic()
 
     def run(self) -> None:
         while not self.stop.wait(MAINTENANCE_POLL_S):
@@ -507,6 +518,10 @@ class TableMaintenance(threading.Thread):
                 self.attempt("compaction", location, self.compact_if_due)
             for location in self.checkpointed_tables:
                 self.attempt("log checkpoint", location, self.checkpoint_if_due)
+            if time.monotonic() >= self.log_cleanup_due:
+                for location in self.log_cleaned_tables:
+                    self.attempt("log cleanup", location, self.clean_up_log)
+                self.log_cleanup_due = time.monotonic() + LOG_CLEANUP_EVERY_S
             if time.monotonic() >= self.vacuum_due:
                 for location in self.vacuumed_tables:
                     self.attempt("vacuum", location, self.vacuum)
@@ -541,6 +556,21 @@ class TableMaintenance(threading.Thread):
         if version - since >= COMPACT_COMMITS:
             DeltaTable.forPath(self.spark, location).optimize().executeCompaction()
             self.compacted[location] = version
+
+    def clean_up_log(self, location: str) -> None:
+        """Delete the log files older than the table's log retention (and than the checkpoint
+        that replaces them), with a cutoff to the minute: Delta's own cleanup, after each
+        checkpoint, rounds the cutoff down to the day's start."""
+        jvm = self.spark.sparkContext._jvm
+        assert jvm is not None
+        delta_log = self.delta_log(location)
+        granularity = getattr(jvm.org.apache.spark.sql.delta, "TruncationGranularity$")
+        delta_log.cleanUpExpiredLogs(
+            delta_log.unsafeVolatileSnapshot(),
+            getattr(delta_log, "cleanUpExpiredLogs$default$2")(),  # no catalog table
+            getattr(delta_log, "cleanUpExpiredLogs$default$3")(),  # the table's retention
+            getattr(granularity, "MODULE$").MINUTE(),
+        )
 
     def vacuum(self, location: str) -> None:
         """Delete the files the table no longer uses, once older than its retention."""

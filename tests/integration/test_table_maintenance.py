@@ -1,9 +1,12 @@
-"""The streaming job's table maintenance on real Delta: which tables it looks after, and a
-live table's removed files deleted once past their retention, not before."""
+"""The streaming job's table maintenance on real Delta: which tables it looks after,
+compaction when due, removed files deleted once past their retention (not before), and log
+files past the log retention deleted to the minute."""
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,7 +35,7 @@ def test_live_files_are_vacuumed_once_past_their_retention(
     ensure_tables(spark, settings)
     maintenance = TableMaintenance(settings, spark, threading.Event())
     assert set(maintenance.vacuumed_tables) == {
-        settings.table_location(t.relative_path) for t in LIVE_TABLES
+        settings.table_location(t.relative_path) for t in (RAW_EVENTS, *LIVE_TABLES)
     }
     assert set(maintenance.checkpointed_tables) == {
         settings.table_location(t.relative_path) for t in (RAW_EVENTS, LIVE_MINUTE_METRICS)
@@ -100,3 +103,44 @@ def test_raw_events_are_compacted_every_25_commits(spark: SparkSession, tmp_path
     maintenance.compact_if_due(location)
     assert files() == 1
     assert event_ids() == written and len(written) == 8
+
+
+def test_log_files_past_the_retention_are_deleted_to_the_minute(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    """Delta's own cleanup keeps every log file of the day; the maintenance thread's deletes
+    those past the table's log retention and before its last checkpoint, and the table still
+    reads the same."""
+    settings = isolated_settings(tmp_path / "state")
+    ensure_tables(spark, settings)
+    maintenance = TableMaintenance(settings, spark, threading.Event())
+    assert set(maintenance.log_cleaned_tables) == {
+        settings.table_location(t.relative_path)
+        for t in (RAW_EVENTS, LIVE_MINUTE_METRICS, LIVE_ACTIVE_VISITORS)
+    }
+    location = settings.table_location(LIVE_ACTIVE_VISITORS.relative_path)
+    log_dir = Path(location) / "_delta_log"
+    spark.sql(
+        f"ALTER TABLE delta.`{location}` "
+        "SET TBLPROPERTIES ('delta.logRetentionDuration' = 'interval 1 seconds',"
+        " 'delta.deletedFileRetentionDuration' = 'interval 1 seconds')"
+    )
+    rows = spark.createDataFrame(
+        [("site", 5, 1, datetime.now(UTC))], LIVE_ACTIVE_VISITORS.spark_schema()
+    )
+    for _ in range(12):
+        rows.coalesce(1).write.format("delta").mode("append").save(location)
+    maintenance.delta_log(location).checkpoint()
+    commits = sorted(log_dir.glob("*.json"))
+    assert len(commits) == 14  # creation, the property, 12 appends
+    # Written ten minutes ago, a second apart (past the retention whatever the minute now is;
+    # Delta wants a later commit's files to be younger).
+    ten_minutes_ago = time.time() - 600
+    for path in log_dir.glob("0*"):
+        written = ten_minutes_ago + int(path.name.split(".")[0])
+        os.utime(path, (written, written))
+
+    maintenance.clean_up_log(location)
+    kept = sorted(log_dir.glob("*.json"))
+    assert kept == commits[-1:]  # only the checkpoint's own commit and after
+    assert spark.read.format("delta").load(location).count() == 12

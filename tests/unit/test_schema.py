@@ -108,7 +108,9 @@ def test_delta_and_trino_ddl_list_every_column_with_its_type() -> None:
     assert "location = 'local:///raw/events'" in trino
     assert delta.endswith(
         "TBLPROPERTIES ('delta.autoOptimize.autoCompact' = 'false',"
-        " 'delta.checkpointInterval' = '1000')"
+        " 'delta.checkpointInterval' = '1000',"
+        " 'delta.logRetentionDuration' = 'interval 1 hours',"
+        " 'delta.deletedFileRetentionDuration' = 'interval 1 hours')"
     )
     assert "TBLPROPERTIES" not in RAW_EVENTS_BAD.delta_ddl("/x")
 
