@@ -458,8 +458,9 @@ VACUUM_EVERY_S = 3600.0
 """How often the streamed tables' removed files are deleted (those past their retention)."""
 LOG_CLEANUP_EVERY_S = 300.0
 """How often the Delta log files past a table's log retention are deleted."""
-FIRST_VACUUM_AFTER_S = 600.0
-"""The first VACUUM after a start waits this long: not beside the start's first batches."""
+FIRST_CLEANUP_AFTER_S = 600.0
+"""The first log cleanup and VACUUM after a start wait this long: past the start's first
+batch, which may look for its own commit in the log (a re-run), and not beside it."""
 
 
 class TableMaintenance(threading.Thread):
@@ -474,7 +475,8 @@ class TableMaintenance(threading.Thread):
     - Compaction of the append-only tables (:data:`COMPACTED_IN_BACKGROUND`) every 25
       commits, of files under 8 MiB (:data:`MAINTENANCE_CONF`); appends never conflict with it.
     - Deletion of Delta log files past the log retention (:data:`STREAMED_LOG_RETENTION`)
-      every five minutes; Delta's own cleanup keeps everything up to the day's start.
+      every five minutes, the first ten minutes after the start; Delta's own cleanup keeps
+      everything since the day's start.
     - VACUUM of the streamed tables (:data:`STREAMED_FILE_RETENTION`) every hour, the first
       ten minutes after the start: each micro-batch's MERGE, each compaction and each pruning
       of active visitors leaves removed files behind, about one a second while the job runs."""
@@ -509,8 +511,8 @@ class TableMaintenance(threading.Thread):
         """The version each table was last checkpointed at by this thread."""
         self.compacted: dict[str, int] = {}
         """The version each table was last compacted at by this thread."""
-        self.vacuum_due = time.monotonic() + FIRST_VACUUM_AFTER_S
-        self.log_cleanup_due = time.monotonic()
+        self.vacuum_due = time.monotonic() + FIRST_CLEANUP_AFTER_S
+        self.log_cleanup_due = time.monotonic() + FIRST_CLEANUP_AFTER_S
 
     def run(self) -> None:
         while not self.stop.wait(MAINTENANCE_POLL_S):
