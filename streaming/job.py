@@ -2,11 +2,11 @@
 :mod:`streaming.metrics` to Kafka and Delta.
 
 One query reads Kafka ``events.v1`` -> parse -> drop repeated event_ids (processing-time
-window) -> foreachBatch, which, for each micro-batch and side by side (:func:`side_by_side`):
+window) -> foreachBatch, which, for each micro-batch:
 
-- appends good rows to raw.events and rejected ones to raw.events_bad;
-- aggregates the batch's on-time events into per-minute partial rows and MERGEs them into
-  live.minute_metrics, adding counts and uniting visitor sketches.
+1. appends good rows to raw.events and rejected ones to raw.events_bad;
+2. aggregates the batch's on-time events into per-minute partial rows and MERGEs them into
+   live.minute_metrics, adding counts and uniting visitor sketches.
 
 Every commit of batch N carries the marker "<query id> batch N" in its commitInfo
 (:func:`marked_commits`); the one batch that can be a re-run after a crash (the first after a
@@ -614,37 +614,8 @@ class StepTimer:
             self.ms[step] = round((time.monotonic() - started) * 1000)
 
 
-def side_by_side(writes: dict[str, Callable[[], None]], steps: StepTimer) -> None:
-    """Run a micro-batch's table writes at the same time, each timed as its step: every write
-    commits to a table of its own, and most of a write's time is the driver planning and
-    scheduling its jobs, so the batch takes about as long as its longest write, not their
-    sum. The threads inherit the batch's Spark job properties; the first failure is raised
-    once all have ended (a table already written is skipped when the batch is re-run)."""
-    from pyspark.util import InheritableThread
-
-    failures: list[BaseException] = []
-
-    def timed(step: str, write: Callable[[], None]) -> None:
-        try:
-            with steps(step):
-                write()
-        except BaseException as failure:  # raised in the batch's thread below
-            failures.append(failure)
-
-    threads = [
-        InheritableThread(target=timed, args=(step, write), name=f"batch-{step}")
-        for step, write in writes.items()
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if failures:
-        raise failures[0]
-
-
 class BatchWriter:
-    """foreachBatch: raw rows and the live rows derived from them, from one cached batch.
+    """foreachBatch: raw rows, then the live rows derived from them, from one cached batch.
 
     Exactly-once under kill -9: the batch's offsets are in the checkpoint before it runs and
     the dedupe state is that of the previous batch, so a re-run batch has the same rows; it
@@ -684,15 +655,18 @@ class BatchWriter:
         try:
             with steps("parse"):
                 summary = BatchSummary.of(batch, self.watermark_s)
-            writes: dict[str, Callable[[], None]] = {}
-            if summary.good and self.raw not in written:
-                writes["raw"] = lambda: self._append(raw_events(batch), self.raw)
-            if summary.bad and self.bad not in written:
-                writes["bad"] = lambda: self._append(bad_rows(batch), self.bad)
-            if summary.on_time and self.minutes not in written:
-                writes["live_merge"] = lambda: self._merge_live(raw_events(batch), summary)
+            # One after another, raw first: side by side, the writes compete for the same two
+            # cores with Trino and the collector, and both freshness figures got worse.
             with marked_commits(spark, marker):
-                side_by_side(writes, steps)
+                if summary.good and self.raw not in written:
+                    with steps("raw"):
+                        self._append(raw_events(batch), self.raw)
+                if summary.bad and self.bad not in written:
+                    with steps("bad"):
+                        self._append(bad_rows(batch), self.bad)
+                if summary.on_time and self.minutes not in written:
+                    with steps("live_merge"):
+                        self._merge_live(raw_events(batch), summary)
         finally:
             batch.unpersist()
         rows = summary.good + sum(summary.bad.values())
