@@ -483,26 +483,19 @@ class TableMaintenance(threading.Thread):
 
     def __init__(self, settings: Settings, spark: SparkSession, stop: threading.Event) -> None:
         super().__init__(name="table-maintenance", daemon=True)
-        self.checkpointed_tables = [
-            settings.table_location(table.relative_path)
-            for table in STREAM_TABLES
-            if DEFERRED_LOG_CHECKPOINTS in table.properties
-        ]
-        self.compacted_tables = [
-            settings.table_location(table.relative_path)
-            for table in STREAM_TABLES
-            if COMPACTED_IN_BACKGROUND in table.properties
-        ]
-        self.log_cleaned_tables = [
-            settings.table_location(table.relative_path)
-            for table in STREAM_TABLES
-            if STREAMED_LOG_RETENTION in table.properties
-        ]
-        self.vacuumed_tables = [
-            settings.table_location(table.relative_path)
-            for table in STREAM_TABLES
-            if STREAMED_FILE_RETENTION in table.properties
-        ]
+
+        def tables_with(setting: tuple[str, str]) -> list[str]:
+            """The locations of the streamed tables created with this Delta property."""
+            return [
+                settings.table_location(table.relative_path)
+                for table in STREAM_TABLES
+                if setting in table.properties
+            ]
+
+        self.checkpointed_tables = tables_with(DEFERRED_LOG_CHECKPOINTS)
+        self.compacted_tables = tables_with(COMPACTED_IN_BACKGROUND)
+        self.log_cleaned_tables = tables_with(STREAMED_LOG_RETENTION)
+        self.vacuumed_tables = tables_with(STREAMED_FILE_RETENTION)
         self.spark = spark.newSession()
         for key, value in MAINTENANCE_CONF.items():
             self.spark.conf.set(key, value)
@@ -542,17 +535,20 @@ class TableMaintenance(threading.Thread):
         assert jvm is not None
         return jvm.org.apache.spark.sql.delta.DeltaLog.forTable(self.spark._jsparkSession, location)
 
+    def version(self, location: str) -> int:
+        """The table's latest version, as the job's own commits keep it (no listing)."""
+        return int(self.delta_log(location).unsafeVolatileSnapshot().version())
+
     def checkpoint_if_due(self, location: str) -> None:
-        delta_log = self.delta_log(location)
-        version = int(delta_log.unsafeVolatileSnapshot().version())
+        version = self.version(location)
         if version - self.checkpointed.get(location, -1) >= LOG_CHECKPOINT_COMMITS:
-            delta_log.checkpoint()
+            self.delta_log(location).checkpoint()
             self.checkpointed[location] = version
 
     def compact_if_due(self, location: str) -> None:
         from delta.tables import DeltaTable
 
-        version = int(self.delta_log(location).unsafeVolatileSnapshot().version())
+        version = self.version(location)
         # Counted from the start: small files a previous run left are compacted with the next.
         since = self.compacted.setdefault(location, version)
         if version - since >= COMPACT_COMMITS:
