@@ -40,6 +40,12 @@ per commit here: an hour of log (about 5,400 files) costs a write 80 ms more, a 
 only at day granularity; the streaming job's maintenance thread does so every five minutes.
 Time travel, and any Delta streaming reader of these tables, reach back that far."""
 
+RAW_EVENT_STATS = ("delta.dataSkippingStatsColumns", "event_id,site_id,client_ts,received_at")
+"""raw.events keeps min/max/null-count statistics of the columns its readers filter on (an
+event, a site, a time range; the date is the partition), not of the first 32 columns: a write
+computes them for every row, and 32 columns cost a micro-batch about a third of its raw
+append's CPU (``bench/stream_throughput``). Files are still counted by their rows."""
+
 STREAMED_FILE_RETENTION = ("delta.deletedFileRetentionDuration", "interval 1 hours")
 """The files a streamed table no longer uses (rewritten by a MERGE, a compaction, a pruning,
 an erasure) are deleted by the streaming job's hourly VACUUM once an hour old: about one a
@@ -57,6 +63,7 @@ RAW_EVENTS = Table(
         DEFERRED_LOG_CHECKPOINTS,
         STREAMED_LOG_RETENTION,
         STREAMED_FILE_RETENTION,
+        RAW_EVENT_STATS,
     ),
 )
 

@@ -2,8 +2,11 @@
 
 Input: the Kafka source's rows as ``value`` (string), ``topic``, ``partition``, ``offset`` and
 ``kafka_ts``. :func:`parse_records` adds the parsed fields, ``event_date``, ``bad_reason`` /
-``bad_detail`` (null for a good event) and ``dedupe_key``; :func:`raw_events` and
-:func:`bad_rows` shape its two halves into the rows of ``raw.events`` and ``raw.events_bad``.
+``bad_detail`` (null for a good event) and ``dedupe_key``, and keeps ``value`` (the record's
+JSON) for bad records only: a good event is its parsed fields, and the raw text, most of a
+row's bytes, would only be carried through the dedupe shuffle and the micro-batch's cache.
+:func:`raw_events` and :func:`bad_rows` shape its two halves into the rows of ``raw.events``
+and ``raw.events_bad``.
 """
 
 from __future__ import annotations
@@ -79,7 +82,10 @@ def parse_records(records: DataFrame) -> DataFrame:
     )
     location = F.concat_ws(":", F.lit("kafka"), "topic", "partition", "offset")
     return parsed.select(
-        *RECORD_COLUMNS,
+        *(
+            F.when(reason.isNotNull(), value).alias(c) if c == "value" else c
+            for c in RECORD_COLUMNS
+        ),
         *(F.col(f"e.{field.name}").alias(field.name) for field in EVENT_FIELDS),
         F.to_date(F.col("e.client_ts")).alias("event_date"),
         reason.alias("bad_reason"),

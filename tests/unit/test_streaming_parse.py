@@ -49,6 +49,8 @@ def test_a_valid_event_becomes_a_raw_row_dated_by_its_client_time(
     assert row.client_ts == datetime(2026, 3, 1, 23, 59, 58)
     assert bad_rows(parsed).count() == 0
     assert parsed.select("dedupe_key").first() == ("e-1",)
+    # A good event is its parsed fields: its JSON text is not carried further.
+    assert parsed.select("value").first() == (None,)
 
 
 def test_each_kind_of_bad_record_gets_its_reason_and_keeps_its_payload(
