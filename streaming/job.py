@@ -75,6 +75,10 @@ QUERY_NAME = "events"
 LIVE_KEY = ("event_date", "site_id", "minute", "dimension", "value")
 """The key of a live.minute_metrics row."""
 KAFKA_FETCH_MAX_WAIT_MS = 20
+KAFKA_TASK_RECORDS = 10_000
+"""A micro-batch reads at most this many records of a Kafka partition per task: a backlog's
+batch is split into many even tasks rather than one per partition (three partitions on two
+cores leave one core idle for a third of the read)."""
 QUERY_STOP_TIMEOUT_S = 30
 """How long a stop waits for the query's thread once the running batch is given up (Spark
 waits forever by default: a trigger stuck on a Kafka that is gone never ends)."""
@@ -97,6 +101,9 @@ STREAMING_CONF = {
     # Small micro-batches on few cores: fewer, larger tasks (and state store partitions).
     "spark.sql.shuffle.partitions": "2",
     "spark.sql.streaming.checkpointFileManagerClass": CHECKPOINT_FILE_MANAGER,
+    # A micro-batch's rows are cached for the few seconds of its writes: compressing the
+    # columns costs more CPU than the memory it saves for that long.
+    "spark.sql.inMemoryColumnarStorage.compressed": "false",
     "spark.sql.streaming.stopTimeout": str(QUERY_STOP_TIMEOUT_S * 1000),
     # Delta writes its commits through Hadoop's FileContext; on a local disk the default one
     # adds a checksum sidecar (and a chmod process) to each: a quarter of the files the log
@@ -144,6 +151,7 @@ def kafka_records(spark: SparkSession, settings: Settings) -> DataFrame:
         # broker holds it until data arrives or this wait ends (500 ms by default), and the
         # task waits for it before it can seek: half a second on most micro-batches.
         .option("kafka.fetch.max.wait.ms", str(KAFKA_FETCH_MAX_WAIT_MS))
+        .option("maxRecordsPerPartition", str(KAFKA_TASK_RECORDS))
         .load()
         .select(
             F.col("value").cast("string").alias("value"),
@@ -610,6 +618,20 @@ class StepTimer:
             self.ms[step] = round((time.monotonic() - started) * 1000)
 
 
+def collected(rows: DataFrame) -> DataFrame:
+    """``rows`` computed once and held by the driver, as a DataFrame of those values.
+
+    For a micro-batch's live rows, a few per minute, site and dimension value: the MERGE
+    copies its source before it reads it twice (Delta materializes any source that is not a
+    Delta table, and does not reuse a persisted DataFrame), so a source that is a plan would
+    aggregate the batch's events twice; a source of values is copied in no time."""
+    from pyspark.sql import DataFrame as SparkDataFrame
+
+    spark = rows.sparkSession
+    jdf = spark._jsparkSession.createDataFrame(rows._jdf.collectAsList(), rows._jdf.schema())
+    return SparkDataFrame(jdf, spark)
+
+
 class BatchWriter:
     """foreachBatch: raw rows, then the live rows derived from them, from one cached batch.
 
@@ -698,17 +720,13 @@ class BatchWriter:
         sketches go to the active visitors' :class:`RecentSketches`."""
         from pyspark.sql import functions as F
 
-        rows = (
+        rows = collected(
             minute_metrics(on_time(events, self.watermark_s))
             .withColumn("updated_at", F.current_timestamp())
             .select(*LIVE_MINUTE_METRICS.column_names)
-            .persist()
         )
-        try:
-            self._merge(rows, summary)
-            self.recent.add(sketch_rows(site_sketches(rows).collect()))
-        finally:
-            rows.unpersist()
+        self._merge(rows, summary)
+        self.recent.add(sketch_rows(site_sketches(rows).collect()))
 
     def _merge(self, rows: DataFrame, summary: BatchSummary) -> None:
         from delta.tables import DeltaTable
