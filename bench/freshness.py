@@ -18,7 +18,6 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -29,6 +28,7 @@ from typing import Any
 
 import httpx
 
+from bench.workdir import KEEP_HELP, discard, run_dir
 from lakehouse.settings import Settings, StreamingSettings
 from lakehouse.trino_sql import query
 from stack.cli import start_service, supervisor_for
@@ -215,12 +215,13 @@ def main() -> int:
     parser.add_argument(
         "--warmup", type=float, default=180.0, help="traffic before measuring, s (JIT warm-up)"
     )
+    parser.add_argument("--keep", action="store_true", help=KEEP_HELP)
     args = parser.parse_args()
     if args.rate * args.seconds > 20_000:
         parser.error("bounded: at most 20,000 events per run")
 
     with_collector = "collector" in BY_NAME
-    state = Path(tempfile.mkdtemp(prefix="beacon-freshness-"))
+    state = run_dir("freshness")
     print(f"state dir {state}; starting services (takes a minute)", flush=True)
     settings = platform_settings(state, args.trigger)
     supervisor = supervisor_for(settings)
@@ -265,6 +266,7 @@ def main() -> int:
     finally:
         for name in ("streaming", "collector", "trino", "kafka"):
             supervisor.stop(name)
+        discard(state, args.keep)
     return 0
 
 

@@ -8,7 +8,7 @@ next one starts. A job that drains R events/s keeps up with any steady rate belo
 it, the lag grows. Prints the rate, the batch sizes and times with the share of each step,
 and the job's peak memory; stops everything at the end.
 
-    .venv/bin/python -m bench.stream_throughput [--events 400000] [--cores 2]
+    .venv/bin/python -m bench.stream_throughput [--events 1000000] [--cores 2] [--keep]
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.workdir import KEEP_HELP, discard, run_dir
 from lakehouse.settings import (
     Settings,
     SparkSettings,
@@ -102,17 +102,23 @@ def load_backlog(settings: Settings, values: list[bytes]) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=400_000)
+    parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--trigger", type=float, default=2.0)
-    parser.add_argument("--max-offsets", type=int, default=100_000, help="per trigger")
+    parser.add_argument(
+        "--max-offsets",
+        type=int,
+        default=StreamingSettings().max_offsets_per_trigger,
+        help="per trigger (default: the job's own)",
+    )
     parser.add_argument("--driver-memory", default="1g")
     parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument("--keep", action="store_true", help=KEEP_HELP)
     args = parser.parse_args()
     if not 1_000 <= args.events <= 2_000_000:
         parser.error("bounded: --events between 1,000 and 2,000,000")
 
-    state = Path(tempfile.mkdtemp(prefix="beacon-throughput-"))
+    state = run_dir("throughput")
     settings = isolated_settings(
         state,
         spark=SparkSettings(master=f"local[{args.cores}]"),
@@ -200,6 +206,7 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 os.killpg(job.pid, signal.SIGKILL)
         supervisor.stop("kafka")
+        discard(state, args.keep)
     return 0
 
 
