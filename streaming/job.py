@@ -225,40 +225,50 @@ class BatchSummary:
     first_minute: str | None
     """The earliest minute of an on-time event, as text in the session's time zone (UTC)."""
     hours: tuple[tuple[str, int], ...]
-    """The (UTC date, hour) of the on-time events: the live partitions the batch touches."""
+    """The (UTC date, hour)s from the earliest to the latest on-time event: the live
+    partitions the batch may touch."""
 
     @classmethod
     def of(cls, batch: DataFrame, watermark_s: int) -> BatchSummary:
         from pyspark.sql import functions as F
 
         counted = F.col("bad_reason").isNull() & is_on_time(watermark_s)
-        minute = F.when(counted, F.date_trunc("minute", "client_ts"))
+        counted_ts = F.when(counted, F.col("client_ts"))
+        # Plain sums and bounds (no sets of values): generated code, one pass.
         rows = (
             batch.groupBy("bad_reason")
             .agg(
                 F.count(F.lit(1)).alias("rows"),
                 F.count_if(counted).alias("on_time"),
-                F.date_format(F.min(minute), "yyyy-MM-dd HH:mm:ss").alias("first_minute"),
-                F.collect_set(
-                    F.when(
-                        counted,
-                        F.struct(
-                            F.to_date("client_ts").cast("string").alias("date"),
-                            F.hour("client_ts").alias("hour"),
-                        ),
-                    )
-                ).alias("hours"),
+                F.date_format(F.min(counted_ts), SPARK_TS_TEXT).alias("first"),
+                F.date_format(F.max(counted_ts), SPARK_TS_TEXT).alias("last"),
             )
             .collect()
         )
         good = next((row for row in rows if row["bad_reason"] is None), None)
+        first, last = (good["first"], good["last"]) if good else (None, None)
         return cls(
             good=int(good["rows"]) if good else 0,
             bad={row["bad_reason"]: int(row["rows"]) for row in rows if row is not good},
             on_time=int(good["on_time"]) if good else 0,
-            first_minute=good["first_minute"] if good else None,
-            hours=tuple(sorted((h["date"], int(h["hour"])) for h in good["hours"])) if good else (),
+            first_minute=f"{first[:16]}:00" if first else None,
+            hours=hours_between(first, last) if first and last else (),
         )
+
+
+SPARK_TS_TEXT = "yyyy-MM-dd HH:mm:ss"
+
+
+def hours_between(first: str, last: str) -> tuple[tuple[str, int], ...]:
+    """Every (date, hour) from the hour of ``first`` to that of ``last`` (timestamps as
+    text, ``SPARK_TS_TEXT``)."""
+    hour = datetime.fromisoformat(first[:13] + ":00:00")
+    end = datetime.fromisoformat(last[:13] + ":00:00")
+    hours = []
+    while hour <= end:
+        hours.append((hour.date().isoformat(), hour.hour))
+        hour += timedelta(hours=1)
+    return tuple(hours)
 
 
 SiteMinute = tuple[str, int]

@@ -110,7 +110,8 @@ def test_delta_and_trino_ddl_list_every_column_with_its_type() -> None:
         "TBLPROPERTIES ('delta.autoOptimize.autoCompact' = 'false',"
         " 'delta.checkpointInterval' = '1000',"
         " 'delta.logRetentionDuration' = 'interval 1 hours',"
-        " 'delta.deletedFileRetentionDuration' = 'interval 1 hours')"
+        " 'delta.deletedFileRetentionDuration' = 'interval 1 hours',"
+        " 'delta.dataSkippingStatsColumns' = 'event_id,site_id,client_ts,received_at')"
     )
     assert "TBLPROPERTIES" not in RAW_EVENTS_BAD.delta_ddl("/x")
 
