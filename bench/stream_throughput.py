@@ -38,6 +38,7 @@ from stack.cli import start_service, supervisor_for
 from stack.kafka_broker import KAFKA
 from stack.state import isolated_settings
 from stack.supervisor import inherited_env
+from streaming.job import QUERY_NAME, checkpoint_root
 from streaming.progress import read_progress
 
 REPO = Path(__file__).resolve().parent.parent
@@ -84,14 +85,40 @@ def records(count: int) -> list[bytes]:
     return out
 
 
-@dataclass
+@dataclass(frozen=True)
 class Batch:
-    """A micro-batch as the job's progress reports it."""
+    """A committed micro-batch of the query, as its checkpoint records it."""
 
     rows: int
     started_at: datetime
     ms: int
-    steps: dict[str, int]
+
+
+def committed_batches(checkpoint: Path) -> dict[int, Batch]:
+    """The query's committed batches: rows from the Kafka offsets each batch was planned up to
+    (a fresh topic starts at 0), start from the offset log's batch timestamp, end from the
+    time its commit file was written. Exact, where the heartbeat shows only the last batch."""
+    ends: dict[int, list[int]] = {}
+    batches: dict[int, Batch] = {}
+    for entry in sorted((checkpoint / "offsets").glob("[0-9]*"), key=lambda f: int(f.name)):
+        lines = entry.read_text().splitlines()
+        if len(lines) < 3:
+            continue  # being written
+        ends[int(entry.name)] = [
+            int(offset) for part in json.loads(lines[2]).values() for offset in part.values()
+        ]
+        batch_id = int(entry.name)
+        commit = checkpoint / "commits" / entry.name
+        if not commit.exists():
+            continue
+        started_ms = int(json.loads(lines[1])["batchTimestampMs"])
+        before = ends.get(batch_id - 1, [0] * len(ends[batch_id]))
+        batches[batch_id] = Batch(
+            rows=sum(ends[batch_id]) - sum(before),
+            started_at=datetime.fromtimestamp(started_ms / 1000, UTC),
+            ms=round(commit.stat().st_mtime * 1000) - started_ms,
+        )
+    return batches
 
 
 def seen_all(batches: dict[int, Batch], events: int) -> bool:
@@ -103,9 +130,7 @@ def sustained(batches: dict[int, Batch], warmup: int) -> tuple[float, list[int]]
     for the JIT compiling the job's code and the tables' first snapshots): their rows over
     the time from the start of the first of them to the end of the last, the job reading a
     backlog back to back."""
-    ids = sorted(batches)[warmup:]
-    while ids and ids[-1] - ids[0] != len(ids) - 1:  # a batch not seen: stop before the gap
-        ids.pop()
+    ids = sorted(i for i, batch in batches.items() if batch.rows)[warmup:]
     if not ids:
         return None
     first, last = batches[ids[0]], batches[ids[-1]]
@@ -182,38 +207,30 @@ def main() -> int:
                 start_new_session=True,
             )
         started = time.monotonic()
-        drained = False
+        checkpoint = Path(checkpoint_root(settings)) / QUERY_NAME
         peak_rss = peak_heap = 0
+        steps: dict[int, dict[str, int]] = {}
         batches: dict[int, Batch] = {}
         while not seen_all(batches, args.events) and time.monotonic() - started < args.timeout:
             if job.poll() is not None:
                 raise SystemExit(f"streaming job exited with {job.returncode}; see {log}")
             time.sleep(0.5)
+            batches = committed_batches(checkpoint)
             progress = read_progress(settings)
             if not progress:
                 continue
             memory = progress.get("memory", {})
             peak_rss = max(peak_rss, int(memory.get("jvm_rss_bytes", 0)))
             peak_heap = max(peak_heap, int(memory.get("heap_used_bytes", 0)))
-            for q in progress.get("queries", {}).values():
-                drained = int(q.get("input_rows_since_start") or 0) >= args.events
-                if q.get("batch_id") is not None and q.get("input_rows"):
-                    batch_id = int(q["batch_id"])
-                    batches[batch_id] = Batch(
-                        rows=int(q["input_rows"]),
-                        started_at=datetime.fromisoformat(q["batch_timestamp"]),
-                        ms=int(q["batch_duration_ms"] or 0),
-                        steps=batches[batch_id].steps if batch_id in batches else {},
-                    )
             last = progress.get("last_batch") or {}
-            if last.get("batch_id") in batches:
-                batches[last["batch_id"]].steps = last.get("steps_ms") or {}
+            if last.get("rows"):
+                steps[int(last["batch_id"])] = last.get("steps_ms") or {}
         mib = 2**20
         print(
             f"stream throughput on local[{args.cores}], trigger {args.trigger:g} s, "
             f"maxOffsetsPerTrigger {args.max_offsets}, driver memory {args.driver_memory}:"
         )
-        if not drained:
+        if not seen_all(batches, args.events):
             print(f"  did not drain {args.events} events within {args.timeout:g}s")
         measured = sustained(batches, args.warmup_batches)
         if measured is None:
@@ -225,7 +242,7 @@ def main() -> int:
                 f"(batches {ids[0]}-{ids[-1]} back to back: their rows / their wall time)"
             )
         for batch_id, batch in sorted(batches.items())[:8]:
-            split = ", ".join(f"{step} {v / 1000:.1f}s" for step, v in batch.steps.items())
+            split = ", ".join(f"{k} {v / 1000:.1f}s" for k, v in steps.get(batch_id, {}).items())
             print(f"  batch {batch_id}: {batch.rows} rows in {batch.ms / 1000:.1f}s ({split})")
         print(f"  peak JVM RSS {peak_rss / mib:.0f} MiB, peak heap used {peak_heap / mib:.0f} MiB")
     finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from lakehouse.artifacts import ready_artifact_dir
@@ -16,8 +16,11 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 
-def spark_conf(settings: Settings, app_name: str) -> dict[str, str]:
-    """Spark configuration for beacon jobs; a pure function of the settings."""
+def spark_conf(
+    settings: Settings, app_name: str, java_options: Sequence[str] = ()
+) -> dict[str, str]:
+    """Spark configuration for beacon jobs; a pure function of the settings. ``java_options``
+    go to the driver's JVM, after beacon's own."""
     jars = sorted(ready_artifact_dir(settings, "spark").glob("*.jar"))
     scratch = settings.state_path / "spark"
     conf = {
@@ -33,7 +36,9 @@ def spark_conf(settings: Settings, app_name: str) -> dict[str, str]:
         "spark.ui.enabled": str(settings.spark.ui_enabled).lower(),
         "spark.sql.warehouse.dir": str(scratch / "warehouse"),
         "spark.local.dir": str(scratch / "tmp"),
-        "spark.driver.extraJavaOptions": f"-Dderby.system.home={scratch / 'derby'}",
+        "spark.driver.extraJavaOptions": " ".join(
+            (f"-Dderby.system.home={scratch / 'derby'}", *java_options)
+        ),
         "spark.databricks.delta.schema.autoMerge.enabled": "false",
         # Delta rebuilds a table's snapshot in 50 tasks by default: far too many for one
         # machine's tables, and the main cost of a small streaming micro-batch.
@@ -54,6 +59,7 @@ def spark_session(
     app_name: str,
     extra_conf: Mapping[str, str] | None = None,
     own_process_group: bool = False,
+    java_options: Sequence[str] = (),
 ) -> SparkSession:
     """Build (or return the running) SparkSession for ``app_name``.
 
@@ -67,7 +73,7 @@ def spark_session(
     jdk = find_jdk(17, "Spark", settings.java.home, "BEACON_JAVA__HOME")
     os.environ["JAVA_HOME"] = str(jdk.home)
     conf = SparkConf().setAll(
-        [*spark_conf(settings, app_name).items(), *(extra_conf or {}).items()]
+        [*spark_conf(settings, app_name, java_options).items(), *(extra_conf or {}).items()]
     )
     if own_process_group and SparkContext._gateway is None:
         gateway = launch_gateway(  # type: ignore[no-untyped-call]
