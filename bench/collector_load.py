@@ -20,13 +20,13 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
+from bench.workdir import discard, run_dir
 from lakehouse.settings import Settings, settings_env
 from stack.cli import start_service, supervisor_for
 from stack.kafka_broker import KAFKA
@@ -203,7 +203,7 @@ def main() -> int:
     if shutil.which("wrk") is None:
         print("bench/collector_load needs wrk: apt-get install wrk", file=sys.stderr)
         return 2
-    workdir = Path(tempfile.mkdtemp(prefix="beacon-bench-"))
+    workdir = run_dir("bench")
     script = workdir / "events.lua"
     script.write_text(WRK_SCRIPT)
     settings = isolated_settings(workdir / "state")
@@ -284,7 +284,7 @@ def main() -> int:
             f" of the bare ASGI ceiling"
         )
     del by_key
-    shutil.rmtree(workdir, ignore_errors=True)
+    discard(workdir, keep=False)
     return 0
 
 

@@ -5,7 +5,7 @@ Starts its own Kafka broker on free loopback ports in a temporary state dir, loa
 (`python -m streaming`, --cores local cores, its own batch size) and lets it drain the
 backlog; each micro-batch writes raw.events and live.minute_metrics before the next one
 starts. The rate is the rows of the batches after --warmup-batches over their wall time
-(from Spark's progress reports), and a job that drains R events/s keeps up with any steady
+(read from the query's checkpoint), and a job that drains R events/s keeps up with any steady
 rate below R: above it, the lag grows. Prints the rate, the batch sizes and times with the
 share of each step, and the job's peak memory; stops everything and deletes its state.
 
@@ -101,13 +101,13 @@ def committed_batches(checkpoint: Path) -> dict[int, Batch]:
     ends: dict[int, list[int]] = {}
     batches: dict[int, Batch] = {}
     for entry in sorted((checkpoint / "offsets").glob("[0-9]*"), key=lambda f: int(f.name)):
+        batch_id = int(entry.name)
         lines = entry.read_text().splitlines()
         if len(lines) < 3:
             continue  # being written
-        ends[int(entry.name)] = [
+        ends[batch_id] = [
             int(offset) for part in json.loads(lines[2]).values() for offset in part.values()
         ]
-        batch_id = int(entry.name)
         commit = checkpoint / "commits" / entry.name
         if not commit.exists():
             continue
