@@ -18,7 +18,8 @@ from typing import Any
 
 from collector import enrich as steps
 from collector.enrich import samples
-from collector.model import Hit, Protocol
+from collector.model import Hit
+from lakehouse.schema import Protocol
 
 SECRET = b"bench-secret-0123456789"
 REFERRERS = (

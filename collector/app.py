@@ -21,12 +21,14 @@ import orjson
 
 from collector.enrich import warm_up
 from collector.metrics import Metrics
-from collector.model import BadReason, Hit, Protocol
+from collector.model import Hit
 from collector.openapi import openapi_document
 from collector.pipeline import Clock, Outcome, ParseFn, Pipeline, utc_now
 from collector.protocols import ROUTES, Route
 from collector.sink import Sink
 from collector.spool import SpoolFull
+from lakehouse.bad_rows import BadReason
+from lakehouse.schema import Protocol
 from lakehouse.settings import Settings
 
 Scope = MutableMapping[str, Any]

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from collector.model import Protocol
 from collector.protocols import Route
-from lakehouse.schema import SCHEMA_ID, ClientEventV1
+from lakehouse.schema import SCHEMA_ID, ClientEventV1, Protocol
 from lakehouse.settings import Settings
 
 ERROR = {

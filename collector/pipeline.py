@@ -8,7 +8,6 @@ reason. Every step is timed; every rejection is counted and routed to ``events.b
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -19,18 +18,11 @@ from pydantic import ValidationError
 
 from collector.enrich import enrich
 from collector.metrics import Metrics
-from collector.model import (
-    FORWARDED_CLIENT,
-    BadReason,
-    BadRow,
-    ForwardedClient,
-    Hit,
-    Parsed,
-    Stage,
-)
+from collector.model import FORWARDED_CLIENT, ForwardedClient, Hit, Parsed, bad_row_of
 from collector.sink import Delivery, Sink
 from collector.sites import Refusal, SiteDirectory, admit
 from collector.spool import Record
+from lakehouse.bad_rows import BadReason, BadRow, Stage
 from lakehouse.schema import ClientEventV1
 from lakehouse.settings import Settings, SiteSettings
 
@@ -62,9 +54,9 @@ def validate(event: dict[str, Any], ctx: Context) -> dict[str, Any] | BadRow:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "event"
         problems = f" (+{error.error_count() - 1} more)" if error.error_count() > 1 else ""
-        return BadRow.of(
+        return bad_row_of(
             ctx.hit,
-            Stage.VALIDATE,
+            Stage.COLLECTOR_VALIDATE,
             BadReason.SCHEMA_VIOLATION,
             f"{where}: {first['msg']}{problems}",
             event,
@@ -84,9 +76,9 @@ def check_clock(event: dict[str, Any], ctx: Context) -> dict[str, Any] | BadRow:
     if client_ts > received + ctx.max_future_skew:
         client_ts = received
     elif received - client_ts > ctx.max_age:
-        return BadRow.of(
+        return bad_row_of(
             ctx.hit,
-            Stage.VALIDATE,
+            Stage.COLLECTOR_CHECK_CLOCK,
             BadReason.TOO_OLD,
             f"client_ts {client_ts.isoformat()} is older than {ctx.max_age}",
             event,
@@ -174,18 +166,8 @@ def event_record(event: dict[str, Any], topic: str) -> Record:
 
 
 def bad_record(row: BadRow, topic: str) -> Record:
-    value = {
-        "bad_id": str(uuid.uuid4()),
-        "stage": row.stage.value,
-        "reason": row.reason.value,
-        "detail": row.detail,
-        "payload": row.payload,
-        "protocol": row.protocol.value,
-        "site_id": row.site_id,
-        "received_at": row.received_at,
-    }
     return Record(
-        topic, (row.site_id or "-").encode(), orjson.dumps(value, option=orjson.OPT_UTC_Z)
+        topic, (row.site_id or "-").encode(), orjson.dumps(row.record(), option=orjson.OPT_UTC_Z)
     )
 
 
@@ -224,9 +206,9 @@ class Pipeline:
             outcome.bad.append(
                 (
                     None,
-                    BadRow.of(
+                    bad_row_of(
                         hit,
-                        Stage.PARSE,
+                        Stage.COLLECTOR_PARSE,
                         BadReason.TOO_MANY_EVENTS,
                         outcome.refusal.detail,
                         hit.body.decode(errors="replace"),
@@ -247,7 +229,12 @@ class Pipeline:
             if isinstance(context, Refusal):
                 outcome.refusal = context
                 outcome.bad.append(
-                    (index, BadRow.of(hit, Stage.AUTHORIZE, context.reason, context.detail, event))
+                    (
+                        index,
+                        bad_row_of(
+                            hit, Stage.COLLECTOR_AUTHORIZE, context.reason, context.detail, event
+                        ),
+                    )
                 )
                 continue
             forwarded = event.pop(FORWARDED_CLIENT, None)

@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from collector.model import BadReason, Protocol
+from lakehouse.bad_rows import BadReason
+from lakehouse.schema import Protocol
 from lakehouse.settings import SiteSettings
 
 # Server-side protocols authenticate with a write key; browser ones are checked by Origin.

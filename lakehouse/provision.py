@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 
 from lakehouse.columns import Table
 from lakehouse.settings import Settings
-from lakehouse.tables import SCHEMAS, View
+from lakehouse.tables import SCHEMAS
 from lakehouse.trino_sql import query, trino_location
+from lakehouse.views import View
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession

@@ -3,7 +3,7 @@
 Each field says who fills it (the client that sent the event, or the collector's enrichment),
 its type and its bounds. From this list derive the JSON validation models
 (:data:`ClientEventV1` for what a client may send, :data:`EventV1` for the record on Kafka),
-the Spark StructType and the Delta and Trino DDL (through :mod:`lakehouse.tables`).
+the Spark StructType and the Delta and Trino DDL (through the tables of :mod:`lakehouse.tables`).
 """
 
 from __future__ import annotations
@@ -29,6 +29,16 @@ SCHEMA_ID = f"{SCHEMA_NAME}.v{SCHEMA_VERSION}"
 class Origin(enum.Enum):
     CLIENT = "client"  # sent by the tracker / SDK / third-party client
     COLLECTOR = "collector"  # set by the collector (receipt time, enrichments)
+
+
+class Protocol(enum.StrEnum):
+    """The wire formats an event can arrive in: the allowed values of ``protocol``."""
+
+    NATIVE = "native"  # our tracker and SDK
+    SEGMENT = "segment"  # Segment HTTP Tracking API
+    SNOWPLOW = "snowplow"  # Snowplow tracker protocol (GET /i, POST tp2)
+    GA4 = "ga4"  # GA4 Measurement Protocol
+    PLAUSIBLE = "plausible"  # Plausible Events API
 
 
 class EventType(enum.StrEnum):
@@ -89,7 +99,7 @@ EVENT_FIELDS: tuple[EventField, ...] = (
     EventField("library_name", STR, C, False, 64, "context.library.name"),
     EventField("library_version", STR, C, False, 32, "context.library.version"),
     EventField("received_at", TS, S, True, None, "when the collector accepted the event"),
-    EventField("protocol", STR, S, True, 32, "wire format it arrived in"),
+    EventField("protocol", STR, S, True, 32, "wire format it arrived in", Protocol),
     EventField("visitor_id", STR, S, True, 128, "anonymous_id, or the cookieless hash"),
     EventField("browser", STR, S, False, 64),
     EventField("browser_version", STR, S, False, 32),

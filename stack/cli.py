@@ -164,13 +164,14 @@ def cmd_tables_init(args: argparse.Namespace, settings: Settings) -> int:
         register_in_trino,
     )
     from lakehouse.spark import spark_session
-    from lakehouse.tables import FOUNDATION_TABLES, LIVE_TABLES, SERVING_LIVE_VIEWS
+    from lakehouse.tables import ALL_TABLES
+    from lakehouse.tables.serving import SERVING_LIVE_VIEWS
     from stack.trino_server import TRINO
 
     open_state_dir(settings)
     if not probe(TRINO, settings):
         raise BeaconError(f"Trino is not running at {settings.trino_url}; run `beacon up trino`")
-    tables = (*FOUNDATION_TABLES, *LIVE_TABLES)
+    tables = ALL_TABLES
     say("creating Delta tables")
     spark = spark_session(settings, "beacon-tables-init")
     try:

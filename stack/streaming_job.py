@@ -30,7 +30,9 @@ def healthy(settings: Settings) -> bool:
 
 def register_tables(settings: Settings) -> None:
     from lakehouse.provision import create_views, register_in_trino
-    from lakehouse.tables import LIVE_TABLES, RAW_EVENTS, RAW_EVENTS_BAD, SERVING_LIVE_VIEWS
+    from lakehouse.tables.live import LIVE_TABLES
+    from lakehouse.tables.raw import RAW_EVENTS, RAW_EVENTS_BAD
+    from lakehouse.tables.serving import SERVING_LIVE_VIEWS
 
     register_in_trino(settings, (RAW_EVENTS, RAW_EVENTS_BAD, *LIVE_TABLES), lambda _: None)
     create_views(settings, SERVING_LIVE_VIEWS, lambda _: None)

@@ -33,21 +33,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lakehouse.columns import Table
-from lakehouse.settings import Settings
-from lakehouse.spark import spark_session
-from lakehouse.tables import (
-    ACTIVE_VISITOR_WINDOWS,
+from lakehouse.delta_properties import (
     COMPACTED_IN_BACKGROUND,
     DEFERRED_LOG_CHECKPOINTS,
+    STREAMED_FILE_RETENTION,
+    STREAMED_LOG_RETENTION,
+)
+from lakehouse.dimensions import TOTAL_DIMENSION
+from lakehouse.settings import Settings
+from lakehouse.spark import spark_session
+from lakehouse.tables.live import (
+    ACTIVE_VISITOR_WINDOWS,
     LIVE_ACTIVE_VISITORS,
     LIVE_MINUTE_METRICS,
     LIVE_TABLES,
-    RAW_EVENTS,
-    RAW_EVENTS_BAD,
-    STREAMED_FILE_RETENTION,
-    STREAMED_LOG_RETENTION,
-    TOTAL_DIMENSION,
 )
+from lakehouse.tables.raw import RAW_EVENTS, RAW_EVENTS_BAD
 from streaming.metrics import (
     active_visitors,
     is_on_time,

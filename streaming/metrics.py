@@ -19,16 +19,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from lakehouse.dimensions import METRIC_DIMENSIONS, MISSING_VALUE, TOTAL_DIMENSION, TOTAL_VALUE
 from lakehouse.schema import EventType
-from lakehouse.tables import (
-    ACTIVE_VISITOR_WINDOWS,
-    LIVE_ACTIVE_VISITORS,
-    LIVE_MINUTE_METRICS,
-    METRIC_DIMENSIONS,
-    MISSING_VALUE,
-    TOTAL_DIMENSION,
-    TOTAL_VALUE,
-)
+from lakehouse.tables.live import ACTIVE_VISITOR_WINDOWS, LIVE_ACTIVE_VISITORS, LIVE_MINUTE_METRICS
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from collector.model import BadReason
+from lakehouse.bad_rows import BadReason, Stage
 from lakehouse.schema import EVENT_FIELDS, event_spark_schema
-from lakehouse.tables import RAW_EVENTS, RAW_EVENTS_BAD
+from lakehouse.tables.raw import RAW_EVENTS, RAW_EVENTS_BAD
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
 
-STAGE = "streaming.parse"
 CORRUPT = "_corrupt_record"
 REQUIRED = tuple(field.name for field in EVENT_FIELDS if field.required)
 CHOICES = {field.name: field.choices for field in EVENT_FIELDS if field.choices is not None}
@@ -121,7 +120,7 @@ def bad_rows(parsed: DataFrame) -> DataFrame:
     columns = {
         # Derived from the record's Kafka position, so a replayed batch makes the same id.
         "bad_id": _uuid_of(F.concat_ws(":", "topic", "partition", "offset")),
-        "stage": F.lit(STAGE),
+        "stage": F.lit(Stage.STREAMING_PARSE.value),
         "reason": F.col("bad_reason"),
         "detail": F.col("bad_detail"),
         "payload": F.coalesce(F.col("value"), F.lit("")),

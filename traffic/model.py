@@ -21,8 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from collector.model import Protocol
-from lakehouse.schema import EventType
+from lakehouse.schema import EventType, Protocol
 
 SESSION_GAP = timedelta(minutes=30)
 """Silence that ends a session: the batch layer's rule, and the truth's."""

@@ -29,9 +29,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from collector.model import Protocol
 from collector.protocols import ga4, native, plausible, segment, snowplow
-from lakehouse.schema import EventType
+from lakehouse.schema import EventType, Protocol
 from lakehouse.settings import SiteSettings
 from traffic.model import TRACKER_VERSION, SimEvent, Traffic, Visitor
 

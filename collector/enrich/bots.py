@@ -16,7 +16,7 @@ from functools import lru_cache
 import crawleruseragents
 
 from collector.enrich.user_agent import parse_user_agent
-from collector.model import Protocol
+from lakehouse.schema import Protocol
 
 BOT_CACHE_SIZE = 8192
 

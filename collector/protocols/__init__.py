@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Protocol as Interface
 
-from collector.model import Hit, Parsed, Protocol
+from collector.model import Hit, Parsed
 from collector.protocols import ga4, native, plausible, segment, snowplow
 from collector.protocols.decoding import uuid4_str
+from lakehouse.schema import Protocol
 
 
 class Parser(Interface):

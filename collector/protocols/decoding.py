@@ -13,7 +13,8 @@ from uuid import uuid4
 
 import orjson
 
-from collector.model import BadReason, BadRow, Credentials, Hit, Parsed, Stage, json_text
+from collector.model import Credentials, Hit, Parsed, bad_row_of
+from lakehouse.bad_rows import BadReason, BadRow, Stage, json_text
 
 NewId = Callable[[], str]
 
@@ -133,8 +134,12 @@ def map_items(
             events.append(map_item(item))
         except Malformed as error:
             bad.append(
-                BadRow.of(
-                    hit, Stage.PARSE, error.reason, f"item {index}: {error.detail}", json_text(item)
+                bad_row_of(
+                    hit,
+                    Stage.COLLECTOR_PARSE,
+                    error.reason,
+                    f"item {index}: {error.detail}",
+                    json_text(item),
                 )
             )
     return events, bad
@@ -142,5 +147,7 @@ def map_items(
 
 def rejected(hit: Hit, credentials: Credentials, error: Malformed) -> Parsed:
     """The whole request is unreadable: one bad row with the original request."""
-    rejection = BadRow.of(hit, Stage.PARSE, error.reason, error.detail, request_text(hit))
+    rejection = bad_row_of(
+        hit, Stage.COLLECTOR_PARSE, error.reason, error.detail, request_text(hit)
+    )
     return Parsed(credentials, bad=[rejection])

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from collector.model import BadReason, Credentials, Hit, Parsed
+from collector.model import Credentials, Hit, Parsed
 from collector.protocols.decoding import (
     Malformed,
     NewId,
@@ -28,6 +28,7 @@ from collector.protocols.fields import (
     screen_size,
     text,
 )
+from lakehouse.bad_rows import BadReason
 from lakehouse.schema import EventType
 
 PATH = "/mp/collect"

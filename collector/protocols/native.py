@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from collector.model import BadReason, Credentials, Hit, Parsed
+from collector.model import Credentials, Hit, Parsed
 from collector.protocols.decoding import (
     Malformed,
     NewId,
@@ -19,6 +19,7 @@ from collector.protocols.decoding import (
     uuid4_str,
 )
 from collector.protocols.fields import finish_event, text
+from lakehouse.bad_rows import BadReason
 
 BATCH_PATH = "/x/b"
 EVENT_PATH = "/x/e"

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-from collector.model import FORWARDED_CLIENT, BadReason, Credentials, Hit, Parsed
+from collector.model import FORWARDED_CLIENT, Credentials, Hit, Parsed
 from collector.protocols.decoding import (
     Malformed,
     NewId,
@@ -35,6 +35,7 @@ from collector.protocols.fields import (
     skew_corrected,
     text,
 )
+from lakehouse.bad_rows import BadReason
 from lakehouse.schema import EventType
 
 PATH_PREFIX = "/v1/"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from collector.model import FORWARDED_CLIENT, BadReason, Credentials, Hit, Parsed
+from collector.model import FORWARDED_CLIENT, Credentials, Hit, Parsed
 from collector.protocols.decoding import (
     Malformed,
     NewId,
@@ -36,6 +36,7 @@ from collector.protocols.fields import (
     skew_corrected,
     text,
 )
+from lakehouse.bad_rows import BadReason
 from lakehouse.schema import EventType
 
 PIXEL_PATH = "/i"

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lakehouse.tables import LIVE_ACTIVE_VISITORS
+from lakehouse.tables.live import LIVE_ACTIVE_VISITORS
 from stack.state import isolated_settings
 from streaming.job import ActiveVisitors, RecentSketches, ensure_tables
 from streaming.metrics import SKETCH_LG_K

@@ -13,7 +13,9 @@ import pytest
 from lakehouse.provision import TableLayoutMismatch, create_delta_tables, register_in_trino
 from lakehouse.schema import EventV1, event_spark_schema
 from lakehouse.settings import Settings
-from lakehouse.tables import FOUNDATION_TABLES, LIVE_MINUTE_METRICS, RAW_EVENTS
+from lakehouse.tables import FOUNDATION_TABLES
+from lakehouse.tables.live import LIVE_MINUTE_METRICS
+from lakehouse.tables.raw import RAW_EVENTS
 from lakehouse.trino_sql import query
 from tests.kafka_topic import consume
 

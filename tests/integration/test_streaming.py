@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from lakehouse.dimensions import METRIC_DIMENSIONS, TOTAL_DIMENSION
 from lakehouse.provision import create_delta_tables, create_views, register_in_trino
 from lakehouse.schema import EventV1
 from lakehouse.settings import Settings, StreamingSettings, settings_env
-from lakehouse.tables import METRIC_DIMENSIONS, SERVING_LIVE_VIEWS, TOTAL_DIMENSION
+from lakehouse.tables.serving import SERVING_LIVE_VIEWS
 from lakehouse.trino_sql import query
 from streaming.job import STREAM_TABLES
 from streaming.progress import is_fresh, read_progress
@@ -296,7 +297,8 @@ def test_kill_9_mid_run_then_restart_keeps_every_event_once_and_live_equals_raw(
 
     from pyspark.sql import functions as F
 
-    from lakehouse.tables import LIVE_MINUTE_METRICS, RAW_EVENTS
+    from lakehouse.tables.live import LIVE_MINUTE_METRICS
+    from lakehouse.tables.raw import RAW_EVENTS
     from streaming.metrics import minute_metrics, on_time
 
     settings = job.settings

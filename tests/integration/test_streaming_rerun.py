@@ -10,8 +10,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lakehouse.dimensions import TOTAL_DIMENSION
 from lakehouse.settings import Settings
-from lakehouse.tables import LIVE_MINUTE_METRICS, RAW_EVENTS, RAW_EVENTS_BAD, TOTAL_DIMENSION
+from lakehouse.tables.live import LIVE_MINUTE_METRICS
+from lakehouse.tables.raw import RAW_EVENTS, RAW_EVENTS_BAD
 from stack.state import isolated_settings
 from streaming.job import (
     BatchWriter,

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-from lakehouse.tables import LIVE_ACTIVE_VISITORS, LIVE_MINUTE_METRICS, LIVE_TABLES, RAW_EVENTS
+from lakehouse.tables.live import LIVE_ACTIVE_VISITORS, LIVE_MINUTE_METRICS, LIVE_TABLES
+from lakehouse.tables.raw import RAW_EVENTS
 from stack.state import isolated_settings
 from streaming.job import COMPACT_COMMITS, TableMaintenance, ensure_tables
 

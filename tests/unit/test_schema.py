@@ -15,7 +15,8 @@ from lakehouse.schema import (
     EventV1,
     Origin,
 )
-from lakehouse.tables import FOUNDATION_TABLES, RAW_EVENTS, RAW_EVENTS_BAD
+from lakehouse.tables import FOUNDATION_TABLES
+from lakehouse.tables.raw import RAW_EVENTS, RAW_EVENTS_BAD
 
 
 def client_event(**changes: Any) -> dict[str, Any]:
@@ -113,7 +114,6 @@ def test_delta_and_trino_ddl_list_every_column_with_its_type() -> None:
         " 'delta.deletedFileRetentionDuration' = 'interval 1 hours',"
         " 'delta.dataSkippingStatsColumns' = 'event_id,site_id,client_ts,received_at')"
     )
-    assert "TBLPROPERTIES" not in RAW_EVENTS_BAD.delta_ddl("/x")
 
 
 def test_comments_are_quoted_safely() -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from lakehouse.tables import LIVE_ACTIVE_VISITORS, METRIC_DIMENSIONS
+from lakehouse.dimensions import METRIC_DIMENSIONS
+from lakehouse.tables.live import LIVE_ACTIVE_VISITORS
 from streaming.metrics import (
     active_visitors,
     merged_minute_metrics,

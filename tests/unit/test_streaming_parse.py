@@ -6,7 +6,7 @@ import json
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from lakehouse.tables import RAW_EVENTS, RAW_EVENTS_BAD
+from lakehouse.tables.raw import RAW_EVENTS, RAW_EVENTS_BAD
 from streaming.parse import bad_rows, parse_records, raw_events
 
 if TYPE_CHECKING:

@@ -4,7 +4,7 @@ import pytest
 
 from collector.enrich import BotReason, bot_reason, user_agent_bot_reason
 from collector.enrich import samples as ua
-from collector.model import Protocol
+from lakehouse.schema import Protocol
 
 BROWSER_HEADERS = {"accept-language": "en-GB,en;q=0.9", "user-agent": ua.CHROME_WINDOWS}
 

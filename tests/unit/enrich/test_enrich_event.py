@@ -5,8 +5,8 @@ from typing import Any
 
 from collector.enrich import ENRICHED_FIELDS, enrich, visitor_hash
 from collector.enrich import samples as ua
-from collector.model import Hit, Protocol
-from lakehouse.schema import EVENT_FIELDS, EventV1, Origin
+from collector.model import Hit
+from lakehouse.schema import EVENT_FIELDS, EventV1, Origin, Protocol
 
 SECRET = b"a-secret-of-at-least-16-bytes"
 RECEIVED = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)

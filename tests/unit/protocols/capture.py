@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
-from collector.model import Hit, Protocol
+from collector.model import Hit
 from collector.protocols import route
+from lakehouse.schema import Protocol
 
 RECEIVED_AT = datetime(2026, 11, 25, 10, 0, 0, tzinfo=UTC)
 

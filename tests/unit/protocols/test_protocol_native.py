@@ -7,9 +7,9 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from collector.model import BadReason, Protocol
 from collector.protocols import native
-from lakehouse.schema import ClientEventV1
+from lakehouse.bad_rows import BadReason
+from lakehouse.schema import ClientEventV1, Protocol
 from tests.unit.protocols.capture import SequentialIds, make_hit
 
 

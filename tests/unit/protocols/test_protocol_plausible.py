@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 
-from collector.model import BadReason, Hit, Protocol
+from collector.model import Hit
 from collector.protocols import plausible
+from lakehouse.bad_rows import BadReason
+from lakehouse.schema import Protocol
 from tests.unit.protocols.capture import RECEIVED_AT, SequentialIds, make_hit
 
 HEADERS = {

@@ -10,7 +10,6 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from collector.model import Protocol
 from collector.protocols import ROUTES, ga4, native, plausible, route, segment, snowplow
 from collector.protocols.fields import (
     DROPPED_PROPERTIES_KEY,
@@ -18,7 +17,7 @@ from collector.protocols.fields import (
     finish_event,
     flatten_properties,
 )
-from lakehouse.schema import CLIENT_FIELDS, MAX_PROPERTIES, MAX_PROPERTY_VALUE, EventType
+from lakehouse.schema import CLIENT_FIELDS, MAX_PROPERTIES, MAX_PROPERTY_VALUE, EventType, Protocol
 from tests.unit.protocols.capture import make_hit
 
 
@@ -46,7 +45,7 @@ def test_route_table_is_exactly_the_documented_endpoints() -> None:
 
 def test_route_lookup() -> None:
     found = route("post", "/v1/batch/")
-    assert found is not None and found.protocol is Protocol.SEGMENT
+    assert found is not None and found.protocol == Protocol.SEGMENT
     assert route("GET", "/x/b") is None and route("POST", "/nope") is None
 
 
@@ -162,8 +161,8 @@ def test_no_adapter_raises_on_any_input(
     )
     hit = make_hit(target.protocol, method, path, b"" if method == "GET" else encoded, query=query)
     parsed = target.parse(hit)
-    assert all(bad.protocol is target.protocol for bad in parsed.bad)
-    if target.protocol is Protocol.NATIVE:
+    assert all(bad.protocol == target.protocol for bad in parsed.bad)
+    if target.protocol == Protocol.NATIVE:
         return  # native events pass through as sent; the pipeline validates them
     for event in parsed.events:
         # Mapped events always carry the fields a third-party client cannot get wrong.

@@ -11,8 +11,10 @@ from typing import Any
 from segment.analytics import Client
 from segment.analytics.version import VERSION as SEGMENT_VERSION
 
-from collector.model import FORWARDED_CLIENT, BadReason, ForwardedClient, Protocol, Stage
+from collector.model import FORWARDED_CLIENT, ForwardedClient
 from collector.protocols import segment
+from lakehouse.bad_rows import BadReason, Stage
+from lakehouse.schema import Protocol
 from tests.unit.protocols.capture import (
     RECEIVED_AT,
     SequentialIds,
@@ -212,7 +214,9 @@ def test_batch_keeps_good_messages_and_types_each_bad_one() -> None:
         BadReason.MALFORMED,
         BadReason.MALFORMED,
     ]
-    assert all(b.stage is Stage.PARSE and b.protocol is Protocol.SEGMENT for b in parsed.bad)
+    assert all(
+        b.stage is Stage.COLLECTOR_PARSE and b.protocol == Protocol.SEGMENT for b in parsed.bad
+    )
     assert json.loads(parsed.bad[0].payload) == batch[1]
     assert parsed.bad[-1].detail.startswith("item 6: timestamp is not an ISO-8601")
 

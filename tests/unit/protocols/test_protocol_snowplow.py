@@ -19,8 +19,10 @@ from snowplow_tracker.self_describing_json import SelfDescribingJson
 from snowplow_tracker.subject import Subject
 from snowplow_tracker.tracker import Tracker
 
-from collector.model import FORWARDED_CLIENT, BadReason, ForwardedClient, Protocol
+from collector.model import FORWARDED_CLIENT, ForwardedClient
 from collector.protocols import snowplow
+from lakehouse.bad_rows import BadReason
+from lakehouse.schema import Protocol
 from tests.unit.protocols.capture import (
     RECEIVED_AT,
     SequentialIds,

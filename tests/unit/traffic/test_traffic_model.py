@@ -10,8 +10,7 @@ from itertools import pairwise
 import pytest
 
 from collector.enrich import locate_ip, parse_user_agent, user_agent_bot_reason
-from collector.model import Protocol
-from lakehouse.schema import EventType
+from lakehouse.schema import EventType, Protocol
 from lakehouse.settings import DEMO_SITES
 from traffic.model import SESSION_GAP, SITES_BY_ID, SimEvent, Traffic, generate
 from traffic.wire import plan
@@ -83,7 +82,7 @@ def test_mix_of_devices_protocols_bots_and_late_events(large: Traffic) -> None:
     assert {v.device.kind for v in visitors} == {"desktop", "mobile", "tablet", "bot"}
     protocols = {v.protocol for v in visitors}
     assert protocols == set(Protocol)
-    native = sum(v.protocol is Protocol.NATIVE for v in visitors) / len(visitors)
+    native = sum(v.protocol == Protocol.NATIVE for v in visitors) / len(visitors)
     assert native > 0.6
     late = [e for e in large.events if e.late]
     assert 0.005 <= len(late) / len(large.events) <= 0.05

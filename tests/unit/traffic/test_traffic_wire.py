@@ -13,12 +13,12 @@ import httpx
 import pytest
 
 from collector.metrics import Metrics
-from collector.model import Hit, Protocol
+from collector.model import Hit
 from collector.pipeline import Pipeline
 from collector.protocols import ROUTES
 from collector.sink import NoopSink
 from collector.sites import SiteDirectory, admit
-from lakehouse.schema import ClientEventV1
+from lakehouse.schema import ClientEventV1, Protocol
 from lakehouse.settings import DEMO_SITES, SiteSettings, load_settings
 from traffic.model import Traffic, generate
 from traffic.wire import Delivery, UnknownSite, native_event, plan
@@ -57,7 +57,7 @@ def as_hit(delivery: Delivery) -> Hit:
 
 
 def test_every_native_event_is_a_valid_client_event(deliveries: list[Delivery]) -> None:
-    native = [d for d in deliveries if d.protocol is Protocol.NATIVE]
+    native = [d for d in deliveries if d.protocol == Protocol.NATIVE]
     assert native
     for delivery in native:
         body = json.loads(delivery.request.body)
@@ -80,7 +80,7 @@ def test_every_request_parses_with_its_adapter_and_is_admitted(
     protocols = set()
     for delivery in deliveries:
         route = ROUTES[(delivery.request.method, delivery.request.path)]
-        assert route.protocol is delivery.protocol
+        assert route.protocol == delivery.protocol
         hit = as_hit(delivery)
         parsed = route.parse(hit)
         assert parsed.bad == [], (delivery.request, parsed.bad)

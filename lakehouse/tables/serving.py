@@ -1,0 +1,33 @@
+"""The serving schema: Trino views over the live tables (and, to come, the batch tables)."""
+
+from __future__ import annotations
+
+from lakehouse.tables.live import LIVE_ACTIVE_VISITORS, LIVE_MINUTE_METRICS
+from lakehouse.tables.raw import RAW_EVENTS_BAD
+from lakehouse.views import UTC_TODAY, View, select_from
+
+SERVING_LIVE_VIEWS: tuple[View, ...] = (
+    View(
+        "serving",
+        "live_minute_metrics",
+        select_from(LIVE_MINUTE_METRICS, exclude=("visitors_sketch",))
+        + f" WHERE event_date = {UTC_TODAY}",
+        "live per-minute metrics of the current UTC day",
+    ),
+    View(
+        "serving",
+        "live_active_visitors",
+        select_from(LIVE_ACTIVE_VISITORS)
+        + " WHERE as_of = (SELECT max(as_of)"
+        + f" FROM {{catalog}}.{LIVE_ACTIVE_VISITORS.qualified_name})",
+        "visitors in the last 5 and 30 minutes per site, as of the latest refresh",
+    ),
+    View(
+        "serving",
+        "bad_rows_by_reason",
+        "SELECT bad_date, stage, reason, count(*) AS bad_rows"
+        f" FROM {{catalog}}.{RAW_EVENTS_BAD.qualified_name} GROUP BY bad_date, stage, reason",
+        "rejected input counted per day, stage and reason",
+    ),
+)
+"""The live side of the serving layer; the batch layer's views merge these with batch tables."""
