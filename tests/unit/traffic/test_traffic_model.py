@@ -3,6 +3,9 @@ realistic rates, visitors the collector's enrichment sees as intended."""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
@@ -17,10 +20,28 @@ from traffic.wire import plan
 
 NOW = datetime(2026, 3, 14, 15, 9, 26, 535000, tzinfo=UTC)
 
+# The digest of ``generate(200, 42, NOW)`` in the form of :func:`canonical`: a change to the
+# model's tables or draws changes it, a refactoring must not.
+GOLDEN_SHA256 = "a8ae555885b699f30374e621c233143d2c129dc871301d2e84e259875f9b9745"
+
 
 @pytest.fixture(scope="module")
 def large() -> Traffic:
     return generate(3000, 11, NOW)
+
+
+def canonical(traffic: Traffic) -> str:
+    """Every visitor, then every event, as one line of sorted-key JSON each."""
+    records = [*traffic.visitors, *traffic.events]
+    return "\n".join(
+        json.dumps(dataclasses.asdict(record), sort_keys=True, default=str) for record in records
+    )
+
+
+def test_a_seed_gives_the_recorded_traffic() -> None:
+    traffic = generate(200, 42, NOW)
+    assert (len(traffic.visitors), len(traffic.events)) == (200, 1167)
+    assert hashlib.sha256(canonical(traffic).encode()).hexdigest() == GOLDEN_SHA256
 
 
 def test_same_seed_same_requests_other_seed_other_requests() -> None:
