@@ -21,7 +21,8 @@ from datetime import date
 from typing import Any
 
 from lakehouse.schema import EventType
-from traffic.model import SESSION_GAP, SITES_BY_ID, SimEvent, Traffic
+from traffic.model import SESSION_GAP, SimEvent, Traffic
+from traffic.sites import SITES_BY_ID
 
 COUNTS = (
     "visitors",

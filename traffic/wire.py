@@ -32,8 +32,10 @@ from urllib.parse import urlsplit
 from collector.protocols import ga4, native, plausible, segment, snowplow
 from lakehouse.schema import EventType, Protocol
 from lakehouse.settings import SiteSettings
-from traffic.model import TRACKER_VERSION, SimEvent, Traffic, Visitor
+from traffic.model import SimEvent, Traffic
+from traffic.visitors import Visitor
 
+TRACKER_VERSION = "0.1.0"
 SEGMENT_LIBRARY = ("analytics-python", "2.3.3")
 SNOWPLOW_TRACKER = "js-3.24.2"
 SNOWPLOW_SCHEMA_VENDOR = "example.beacon"

@@ -15,7 +15,9 @@ import pytest
 from collector.enrich import locate_ip, parse_user_agent, user_agent_bot_reason
 from lakehouse.schema import EventType, Protocol
 from lakehouse.settings import DEMO_SITES
-from traffic.model import SESSION_GAP, SITES_BY_ID, SimEvent, Traffic, generate
+from traffic.model import SESSION_GAP, SimEvent, Traffic, generate
+from traffic.sites import SITES_BY_ID
+from traffic.visitors import Visitor
 from traffic.wire import plan
 
 NOW = datetime(2026, 3, 14, 15, 9, 26, 535000, tzinfo=UTC)
@@ -32,7 +34,7 @@ def large() -> Traffic:
 
 def canonical(traffic: Traffic) -> str:
     """Every visitor, then every event, as one line of sorted-key JSON each."""
-    records = [*traffic.visitors, *traffic.events]
+    records: list[Visitor | SimEvent] = [*traffic.visitors, *traffic.events]
     return "\n".join(
         json.dumps(dataclasses.asdict(record), sort_keys=True, default=str) for record in records
     )

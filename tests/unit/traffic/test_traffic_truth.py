@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from lakehouse.schema import EventType
-from traffic.model import SITES_BY_ID, Traffic, generate
+from traffic.model import Traffic, generate
+from traffic.sites import SITES_BY_ID
 from traffic.truth import COUNTS, ground_truth
 
 NOW = datetime(2026, 3, 15, 0, 40, tzinfo=UTC)  # the span crosses midnight
