@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # no script on PATH under pyenv).
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 
-.PHONY: demo test bootstrap system system-test tracker up down reset status lint typecheck check
+.PHONY: demo test bootstrap bench-tools system system-test system-bench tracker up down reset status lint typecheck check
 
 demo: bootstrap ## install, start everything, create tables, send demo traffic, print where it all runs
 	$(BEACON) up
@@ -25,12 +25,18 @@ test: bootstrap system-test tracker ## install, then run every test tier
 bootstrap: system $(VENV)/.installed ## core env (uv) + JVM artifacts + Airflow/Superset envs
 	$(BEACON) bootstrap
 
+bench-tools: bootstrap system-bench ## what the benchmarks (bench/) need: the platform's artifacts and wrk
+
 # Debian packages: Maven resolves the JVM artifacts; the tests drive Debian's Chromium.
 system:
 	@command -v mvn >/dev/null || { echo "[system] installing maven"; apt-get update -qq && apt-get install -y -qq maven; }
 
 system-test:
 	@command -v chromium >/dev/null || { echo "[system] installing chromium"; apt-get update -qq && apt-get install -y -qq chromium; }
+
+# The collector load benchmark drives the collector with Debian's wrk.
+system-bench:
+	@command -v wrk >/dev/null || { echo "[system] installing wrk"; apt-get update -qq && apt-get install -y -qq wrk; }
 
 tracker: tracker/node_modules/.installed ## the tracker's build and test tools (npm ci)
 
