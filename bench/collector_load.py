@@ -9,7 +9,7 @@ drives them with wrk (bounded by duration), and prints, for each target:
     .venv/bin/python bench/collector_load.py [--seconds 10] [--connections 32] [--batch 20]
                                              [--warmup 5]
 
-Needs wrk (apt-get install wrk). Everything stops by itself at the end.
+Needs wrk (`make bench-tools` installs it). Everything stops by itself at the end.
 """
 
 from __future__ import annotations
@@ -201,7 +201,7 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=5, help="unreported seconds before each")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
-        print("bench/collector_load needs wrk: apt-get install wrk", file=sys.stderr)
+        print("bench/collector_load needs wrk: make bench-tools", file=sys.stderr)
         return 2
     workdir = run_dir("bench")
     script = workdir / "events.lua"

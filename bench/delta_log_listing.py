@@ -1,9 +1,10 @@
 """What a long Delta log costs a streamed table's writes on a local disk.
 
 Delta lists the whole ``_delta_log`` folder before each write. The streaming job commits to
-raw.events and live.minute_metrics about every two seconds, three log files each time (the
-commit, its checksum and the checksum's Hadoop sidecar): a day of log is about 130,000 files
-unless something deletes the old ones (streaming.job.TableMaintenance keeps two hours).
+raw.events and live.minute_metrics every trigger, a few log files each time, so the log
+grows without end unless the job's maintenance thread deletes the old files (it keeps the
+table's ``delta.logRetentionDuration``). The default of ``--files`` is a day of log:
+docs/tuning.md has the count and how it was made.
 
 Appends a few rows to a fresh Delta table with the streaming job's Spark settings, then adds
 ``--files`` empty files beside its log (names Delta ignores, so only the listing changes) and

@@ -14,7 +14,7 @@ def run_dir(name: str) -> Path:
 
 
 def discard(state: Path, keep: bool) -> None:
-    """Delete the run's state (hundreds of MiB a run), or say where it stays."""
+    """Delete the run's state (a whole Kafka log and Delta tables), or say where it stays."""
     if keep:
         print(f"state kept in {state}")
     else:
