@@ -23,7 +23,7 @@ from pathlib import Path
 
 from lakehouse.settings import Settings
 from lakehouse.spark import spark_session
-from streaming.job import STREAMING_CONF
+from streaming.spark_config import STREAMING_CONF
 
 
 def main() -> int:

@@ -38,8 +38,9 @@ from stack.cli import start_service, supervisor_for
 from stack.kafka_broker import KAFKA
 from stack.state import isolated_settings
 from stack.supervisor import inherited_env
-from streaming.job import QUERY_NAME, checkpoint_root
+from streaming.job import QUERY_NAME
 from streaming.progress import read_progress
+from streaming.spark_config import checkpoint_root
 
 REPO = Path(__file__).resolve().parent.parent
 PATHS = tuple(f"/product/{n}" for n in range(300))

@@ -12,9 +12,9 @@ import builtins
 import enum
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
 
 from lakehouse.columns import Column, ColumnType, spark_struct
 
@@ -57,6 +57,8 @@ class EventField:
     max_length: int | None = None
     comment: str = ""
     choices: builtins.type[enum.StrEnum] | None = None
+    bounds: tuple[int, int] | None = None
+    """The smallest and largest value of an INT field."""
 
     @property
     def column(self) -> Column:
@@ -72,7 +74,9 @@ STR, TS, INT, BOOL, MAP = (
     ColumnType.STRING_MAP,
 )
 MAX_PROPERTIES = 64
+MAX_PROPERTY_KEY = 128
 MAX_PROPERTY_VALUE = 1024
+SCREEN_BOUNDS = (0, 100_000)
 
 EVENT_FIELDS: tuple[EventField, ...] = (
     EventField("event_id", STR, C, True, 64, "client-generated UUID, the dedupe key"),
@@ -92,8 +96,8 @@ EVENT_FIELDS: tuple[EventField, ...] = (
     EventField("utm_campaign", STR, C, False, 256),
     EventField("utm_term", STR, C, False, 256),
     EventField("utm_content", STR, C, False, 256),
-    EventField("screen_width", INT, C),
-    EventField("screen_height", INT, C),
+    EventField("screen_width", INT, C, bounds=SCREEN_BOUNDS),
+    EventField("screen_height", INT, C, bounds=SCREEN_BOUNDS),
     EventField("language", STR, C, False, 35),
     EventField("properties", MAP, C, False, MAX_PROPERTIES, "custom event properties"),
     EventField("library_name", STR, C, False, 64, "context.library.name"),
@@ -123,7 +127,9 @@ def _annotation(field: EventField) -> Any:
     if field.choices is not None:
         return field.choices
     if field.type is ColumnType.STRING_MAP:
-        return dict[str, str]
+        key = Annotated[str, StringConstraints(max_length=MAX_PROPERTY_KEY)]
+        value = Annotated[str, StringConstraints(max_length=MAX_PROPERTY_VALUE)]
+        return dict[key, value]
     if field.type is ColumnType.TIMESTAMP:
         return datetime
     return field.type.python
@@ -136,8 +142,8 @@ def _pydantic_field(field: EventField) -> tuple[Any, Any]:
         constraints["max_length"] = field.max_length
     if field.type is ColumnType.STRING and field.required:
         constraints["min_length"] = 1
-    if field.type is ColumnType.INT:
-        constraints.update(ge=0, le=100_000)
+    if field.bounds is not None:
+        constraints.update(ge=field.bounds[0], le=field.bounds[1])
     if field.required:
         return annotation, Field(..., **constraints)
     return annotation | None, Field(None, **constraints)

@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING
 
 from lakehouse.tables.live import LIVE_ACTIVE_VISITORS
 from stack.state import isolated_settings
-from streaming.job import ActiveVisitors, RecentSketches, ensure_tables
+from streaming.active_visitors import ActiveVisitors
+from streaming.job import ensure_tables
 from streaming.metrics import SKETCH_LG_K
+from streaming.recent_sketches import RecentSketches
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession

@@ -249,7 +249,7 @@ def test_known_events_give_exact_counts_per_minute_and_dimension_late_ones_too(
         settings,
         f"SELECT reason, detail FROM delta.raw.events_bad WHERE payload LIKE '%{site}%'",
     )
-    assert sorted(bad_rows) == [("schema_violation", "missing required: event_id")]
+    assert sorted(bad_rows) == [("schema_violation", "breaks events.v1: event_id: required")]
     malformed = query(
         settings,
         "SELECT count(*) FROM delta.raw.events_bad WHERE reason = 'malformed' "
@@ -278,6 +278,71 @@ def to_json(record: dict[str, Any]) -> str:
     import json
 
     return json.dumps({k: v for k, v in record.items() if v is not None})
+
+
+def test_every_stage_s_rejections_are_one_trino_query_away(
+    job: StreamingJob, collector: Settings
+) -> None:
+    """Rejections of the collector (through its HTTP API) and of the stream (records any
+    producer put on Kafka) land in raw.events_bad with their stage and reason."""
+    import httpx
+
+    settings = job.settings
+    marker = uuid.uuid4().hex
+    now = datetime.now(UTC)
+    url = f"http://{collector.host}:{collector.ports.collector}/x/e"
+    headers = {"content-type": "application/json", "user-agent": "Mozilla/5.0 Firefox/128.0"}
+
+    def native(**fields: Any) -> dict[str, Any]:
+        return {
+            "event_id": str(uuid.uuid4()),
+            "type": "track",
+            "name": "signup",
+            "site_id": "demo-shop",
+            "client_ts": now.isoformat(),
+            "properties": {"marker": marker},
+            **fields,
+        }
+
+    sent = {
+        "schema_violation": native(type="bogus"),
+        "unknown_site": native(site_id="no-such-site"),
+        "too_old": native(client_ts=(now - timedelta(days=5)).isoformat()),
+    }
+    for body in sent.values():
+        answer = httpx.post(url, json=body, headers=headers, timeout=30)
+        assert answer.status_code in (400, 404), answer.text
+    too_long = event("demo-shop", now, "v-long", url="https://shop.example/" + "x" * 3000)
+    produce_raw(settings, [f"{{not json {marker}", to_json({**too_long, "title": marker})], "x")
+
+    def landed() -> list[tuple[str, str]]:
+        rows = query(
+            settings,
+            f"SELECT stage, reason FROM delta.raw.events_bad WHERE strpos(payload, '{marker}') > 0",
+        )
+        return sorted((str(r[0]), str(r[1])) for r in rows)
+
+    expected = [
+        ("collector.authorize", "unknown_site"),
+        ("collector.check_clock", "too_old"),
+        ("collector.validate", "schema_violation"),
+        ("streaming.parse", "malformed"),
+        ("streaming.parse", "schema_violation"),
+    ]
+    wait_for(lambda: landed() == expected, 60, job)
+    (detail,) = query(
+        settings,
+        "SELECT detail FROM delta.raw.events_bad "
+        f"WHERE strpos(payload, '{marker}') > 0 AND stage = 'streaming.parse' "
+        "AND reason = 'schema_violation'",
+    )
+    assert detail == ("breaks events.v1: url: longer than 2048 characters",)
+    counted = query(
+        settings,
+        "SELECT stage, reason, bad_rows FROM delta.serving.bad_rows_by_reason "
+        "WHERE stage = 'collector.check_clock' AND reason = 'too_old'",
+    )
+    assert counted and all(int(row[2]) >= 1 for row in counted)
 
 
 def produce_raw(settings: Settings, values: list[str], site: str) -> None:

@@ -15,15 +15,11 @@ from lakehouse.settings import Settings
 from lakehouse.tables.live import LIVE_MINUTE_METRICS
 from lakehouse.tables.raw import RAW_EVENTS, RAW_EVENTS_BAD
 from stack.state import isolated_settings
-from streaming.job import (
-    BatchWriter,
-    RecentSketches,
-    RunStats,
-    batch_marker,
-    ensure_tables,
-    has_commit,
-)
+from streaming.batch_writer import BatchWriter, RunStats
+from streaming.commit_markers import batch_marker, has_commit
+from streaming.job import ensure_tables
 from streaming.parse import parse_records
+from streaming.recent_sketches import RecentSketches
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -53,7 +49,10 @@ def micro_batch(spark: SparkSession, first: int, count: int) -> DataFrame:
     ]
     rows = [(v, "events.v1", 0, first + i, now) for i, v in enumerate([*values, "not json"])]
     schema = "value string, topic string, partition int, offset long, kafka_ts timestamp"
-    return parse_records(spark.createDataFrame(rows, schema))
+    return parse_records(spark.createDataFrame(rows, schema), BAD_TOPIC)
+
+
+BAD_TOPIC = "events.bad"
 
 
 def writer(settings: Settings) -> BatchWriter:

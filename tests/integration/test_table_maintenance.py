@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
+from lakehouse.maintenance import checkpoint
 from lakehouse.tables.live import LIVE_ACTIVE_VISITORS, LIVE_MINUTE_METRICS, LIVE_TABLES
 from lakehouse.tables.raw import RAW_EVENTS
 from stack.state import isolated_settings
-from streaming.job import COMPACT_COMMITS, TableMaintenance, ensure_tables
+from streaming.job import STREAM_TABLES, ensure_tables
+from streaming.maintenance_thread import COMPACT_COMMITS, TableMaintenance
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -34,7 +36,7 @@ def test_live_files_are_vacuumed_once_past_their_retention(
 
     settings = isolated_settings(tmp_path / "state")
     ensure_tables(spark, settings)
-    maintenance = TableMaintenance(settings, spark, threading.Event())
+    maintenance = TableMaintenance(settings, spark, threading.Event(), STREAM_TABLES)
     assert set(maintenance.vacuumed_tables) == {
         settings.table_location(t.relative_path) for t in (RAW_EVENTS, *LIVE_TABLES)
     }
@@ -74,7 +76,7 @@ def test_raw_events_are_compacted_every_25_commits(spark: SparkSession, tmp_path
 
     settings = isolated_settings(tmp_path / "state")
     ensure_tables(spark, settings)
-    maintenance = TableMaintenance(settings, spark, threading.Event())
+    maintenance = TableMaintenance(settings, spark, threading.Event(), STREAM_TABLES)
     location = settings.table_location(RAW_EVENTS.relative_path)
 
     def append(commits: int) -> int:
@@ -114,7 +116,7 @@ def test_log_files_past_the_retention_are_deleted_to_the_minute(
     reads the same."""
     settings = isolated_settings(tmp_path / "state")
     ensure_tables(spark, settings)
-    maintenance = TableMaintenance(settings, spark, threading.Event())
+    maintenance = TableMaintenance(settings, spark, threading.Event(), STREAM_TABLES)
     assert set(maintenance.log_cleaned_tables) == {
         settings.table_location(t.relative_path)
         for t in (RAW_EVENTS, LIVE_MINUTE_METRICS, LIVE_ACTIVE_VISITORS)
@@ -131,7 +133,7 @@ def test_log_files_past_the_retention_are_deleted_to_the_minute(
     )
     for _ in range(12):
         rows.coalesce(1).write.format("delta").mode("append").save(location)
-    maintenance.delta_log(location).checkpoint()
+    checkpoint(maintenance.spark, location)
     commits = sorted(log_dir.glob("*.json"))
     assert len(commits) == 14  # creation, the property, 12 appends
     # Written ten minutes ago, a second apart (past the retention whatever the minute now is;

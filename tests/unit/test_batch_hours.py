@@ -1,6 +1,6 @@
 """The live partitions a micro-batch may touch: every hour between its first and last event."""
 
-from streaming.job import hours_between
+from streaming.batch_writer import hours_between
 
 
 def test_hours_span_midnight_and_include_both_ends() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from streaming.job import RecentSketches
+from streaming.recent_sketches import RecentSketches
 
 NOW = datetime(2026, 11, 26, 12, 0, 30, tzinfo=UTC)
 MINUTE_S = int(NOW.timestamp()) // 60 * 60

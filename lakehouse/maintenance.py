@@ -1,0 +1,68 @@
+"""Table maintenance, the operations themselves: log checkpoints, compaction of small files,
+deletion of expired log files and VACUUM. The streaming job's maintenance thread decides when
+each is due for the streamed tables; the batch layer's maintenance runs them on its tables.
+
+Each operation takes the session and the table's location and is safe beside blind appends.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from lakehouse import delta_jvm
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+log = logging.getLogger("beacon.maintenance")
+
+COMPACTION_CONF = {
+    # Files under 8 MiB are compacted (Delta's OPTIMIZE takes every file under 1 GiB, its auto
+    # compaction every file under 64 MiB): each compaction rewrites at most a few MiB besides
+    # the new small files, not the day's events so far.
+    "spark.databricks.delta.optimize.minFileSize": str(8 * 1024 * 1024),
+    "spark.databricks.delta.optimize.maxFileSize": str(128 * 1024 * 1024),
+    # VACUUM lists a table's directories in this many tasks (10,000 by default: far more task
+    # overhead than listing work for a table of a few hundred files on a few cores).
+    "spark.sql.sources.parallelPartitionDiscovery.parallelism": "2",
+}
+"""Session settings for the maintenance operations (set on a session of their own)."""
+
+
+def maintenance_session(spark: SparkSession) -> SparkSession:
+    """A session of its own for maintenance, with :data:`COMPACTION_CONF`."""
+    session = spark.newSession()
+    for key, value in COMPACTION_CONF.items():
+        session.conf.set(key, value)
+    return session
+
+
+def table_version(spark: SparkSession, location: str) -> int:
+    return delta_jvm.current_version(spark, location)
+
+
+def checkpoint(spark: SparkSession, location: str) -> None:
+    delta_jvm.checkpoint_log(spark, location)
+
+
+def compact(spark: SparkSession, location: str) -> None:
+    """Rewrite the table's small files into larger ones (bin-packing OPTIMIZE)."""
+    from delta.tables import DeltaTable
+
+    DeltaTable.forPath(spark, location).optimize().executeCompaction()
+
+
+def clean_up_log(spark: SparkSession, location: str) -> None:
+    delta_jvm.clean_up_expired_log(spark, location)
+
+
+def vacuum(spark: SparkSession, location: str, retention_hours: float | None = None) -> None:
+    """Delete the files the table no longer uses, once older than ``retention_hours`` (the
+    table's ``delta.deletedFileRetentionDuration`` if None)."""
+    from delta.tables import DeltaTable
+
+    started = time.monotonic()
+    DeltaTable.forPath(spark, location).vacuum(retention_hours)
+    log.info("vacuum of %s took %.1f s", location, time.monotonic() - started)
