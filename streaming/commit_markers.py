@@ -28,7 +28,7 @@ def marked_commits(spark: SparkSession, marker: str) -> Iterator[None]:
 
     Delta's own idempotent pair (txnAppId/txnVersion) is not used: checking it reads the
     table's SetTransactions from a full state reconstruction of each new snapshot, a Spark
-    job of about 200 ms per table and micro-batch, while only a start's first batch can be
+    job per table and micro-batch (docs/tuning.md), while only a start's first batch can be
     a re-run (Spark re-runs just the batch whose offsets were logged and not committed)."""
     spark.conf.set(COMMIT_MARKER_CONF, marker)
     try:

@@ -32,7 +32,7 @@ STREAMING_CONF = {
     "spark.sql.streaming.minBatchesToRetain": "20",
     "spark.sql.adaptive.enabled": "false",
     # The visitor sketches are object aggregates; past this many keys per task Spark
-    # falls back to sort-based aggregation, 3-4x slower for the live metrics.
+    # falls back to sort-based aggregation, several times slower for the live metrics.
     "spark.sql.objectHashAggregate.sortBased.fallbackThreshold": "20000",
     # Small micro-batches on few cores: fewer, larger tasks (and state store partitions).
     "spark.sql.shuffle.partitions": "2",
@@ -42,8 +42,7 @@ STREAMING_CONF = {
     "spark.sql.inMemoryColumnarStorage.compressed": "false",
     "spark.sql.streaming.stopTimeout": str(QUERY_STOP_TIMEOUT_S * 1000),
     # Delta writes its commits through Hadoop's FileContext; on a local disk the default one
-    # adds a checksum sidecar (and a chmod process) to each: a quarter of the files the log
-    # directory holds and lists on every snapshot update. (Not FileSystem-wide: RocksDB's
+    # adds a checksum sidecar (and a chmod process) to each: files the log directory holds and lists on every snapshot update. (Not FileSystem-wide: RocksDB's
     # state store maintenance needs the checksummed local FileSystem.)
     "spark.hadoop.fs.AbstractFileSystem.file.impl": "org.apache.hadoop.fs.local.RawLocalFs",
     # A job that runs for days keeps the status of its last jobs and SQL executions only
@@ -56,9 +55,9 @@ STREAMING_CONF = {
 
 
 STREAMING_JAVA_OPTIONS = ("-XX:+UseParallelGC",)
-"""The throughput collector: on two cores, G1's concurrent work and write barriers cost the
-micro-batches about a tenth of their time (``bench/stream_throughput``: about 20.7k -> 23.1k
-events/s), and the freshness of small batches is the same under both."""
+"""The throughput collector: on few cores, G1's concurrent work and write barriers take time
+from the micro-batches (``bench/stream_throughput``), and the freshness of small batches is
+the same under both (docs/tuning.md)."""
 
 
 def start_spark(settings: Settings) -> SparkSession:
@@ -80,8 +79,8 @@ COMPILED_BATCH_ROWS = 5_000
 
 
 def execution_mode(previous_rows: int | None) -> dict[str, str]:
-    """How Spark evaluates the next micro-batch. Generating and compiling code costs about a
-    second per batch whatever its size, which dominates a batch of a few hundred events; a
+    """How Spark evaluates the next micro-batch. Generating and compiling code costs a fixed
+    time per batch whatever its size, which dominates a batch of a few hundred events; a
     batch after a small one (the steady state of a live site) is interpreted, one after a
     large one (a backlog, a spike) or the first after a start is compiled."""
     compiled = previous_rows is None or previous_rows >= COMPILED_BATCH_ROWS
