@@ -42,8 +42,9 @@ STREAMING_CONF = {
     "spark.sql.inMemoryColumnarStorage.compressed": "false",
     "spark.sql.streaming.stopTimeout": str(QUERY_STOP_TIMEOUT_S * 1000),
     # Delta writes its commits through Hadoop's FileContext; on a local disk the default one
-    # adds a checksum sidecar (and a chmod process) to each: files the log directory holds and lists on every snapshot update. (Not FileSystem-wide: RocksDB's
-    # state store maintenance needs the checksummed local FileSystem.)
+    # adds a checksum sidecar (and a chmod process) to each: files the log directory holds
+    # and lists on every snapshot update. (Not FileSystem-wide: RocksDB's state store
+    # maintenance needs the checksummed local FileSystem.)
     "spark.hadoop.fs.AbstractFileSystem.file.impl": "org.apache.hadoop.fs.local.RawLocalFs",
     # A job that runs for days keeps the status of its last jobs and SQL executions only
     # (1,000 of each by default, MERGE plans included): less heap, less garbage collection.
