@@ -59,6 +59,8 @@ class EventField:
     choices: builtins.type[enum.StrEnum] | None = None
     bounds: tuple[int, int] | None = None
     """The smallest and largest value of an INT field."""
+    pattern: str | None = None
+    """A regular expression a STRING value must match (the same in Python, Rust and Java)."""
 
     @property
     def column(self) -> Column:
@@ -77,6 +79,7 @@ MAX_PROPERTIES = 64
 MAX_PROPERTY_KEY = 128
 MAX_PROPERTY_VALUE = 1024
 SCREEN_BOUNDS = (0, 100_000)
+HTTP_URL = "(?i)^https?://"  # a page is on the web: javascript:, data: or file: are not
 
 EVENT_FIELDS: tuple[EventField, ...] = (
     EventField("event_id", STR, C, True, 64, "client-generated UUID, the dedupe key"),
@@ -87,7 +90,7 @@ EVENT_FIELDS: tuple[EventField, ...] = (
     EventField("user_id", STR, C, False, 128, "the site's own user id, after identify"),
     EventField("session_id", STR, C, False, 128, "client session id, if any"),
     EventField("client_ts", TS, C, True, None, "when the event happened, client clock"),
-    EventField("url", STR, C, False, 2048),
+    EventField("url", STR, C, False, 2048, pattern=HTTP_URL),
     EventField("path", STR, C, False, 1024),
     EventField("title", STR, C, False, 512),
     EventField("referrer", STR, C, False, 2048),
@@ -144,6 +147,8 @@ def _pydantic_field(field: EventField) -> tuple[Any, Any]:
         constraints["min_length"] = 1
     if field.bounds is not None:
         constraints.update(ge=field.bounds[0], le=field.bounds[1])
+    if field.pattern is not None:
+        constraints["pattern"] = field.pattern
     if field.required:
         return annotation, Field(..., **constraints)
     return annotation | None, Field(None, **constraints)
