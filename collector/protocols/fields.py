@@ -5,35 +5,45 @@ Bounds come from :mod:`lakehouse.schema`. The rules (docs/protocols.md says the 
 * properties become a flat ``str -> str`` map: strings as sent, numbers and booleans as their
   JSON text (``1.5``, ``true``), nested objects and arrays JSON-encoded, nulls left out.
   Values longer than MAX_PROPERTY_VALUE are cut to it, keys to MAX_PROPERTY_KEY. Past
-  MAX_PROPERTIES entries the first MAX_PROPERTIES - 1 are kept, in the order sent, and
+  MAX_PROPERTIES entries the first ones are kept, in the order sent, and
   ``_dropped_properties`` says how many were left out: the event is worth more than its
-  tail of properties, and the count keeps the cut visible.
+  tail of properties.
 * descriptive strings (url, title, referrer, utm_*, name, language, library_*) are cut to
   their schema length; identifiers (event_id, site_id, anonymous_id, user_id, session_id)
   are never cut, since a cut id is a different id: an over-long one fails validation.
-* path and missing utm_* are derived from the url.
+* screen sizes outside their bounds are left out.
+* every cut is recorded in the event itself: ``_truncated`` in its properties names the
+  fields that were cut or left out (``properties`` for a cut key, value or entry), so the
+  row says it is not as sent and the collector's answer can count it.
+* path and missing utm_* are derived from the url by enrichment.
 * client_ts becomes a timezone-aware datetime (naive times are taken as UTC).
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from collector.model import ForwardedClient
 from collector.protocols.decoding import Malformed
 from lakehouse.columns import ColumnType
-from lakehouse.schema import CLIENT_FIELDS, MAX_PROPERTIES, MAX_PROPERTY_VALUE
+from lakehouse.schema import (
+    CLIENT_FIELDS,
+    MAX_PROPERTIES,
+    MAX_PROPERTY_KEY,
+    MAX_PROPERTY_VALUE,
+    SCREEN_BOUNDS,
+)
 
-MAX_PROPERTY_KEY = 128
 DROPPED_PROPERTIES_KEY = "_dropped_properties"
+TRUNCATED_KEY = "_truncated"
+"""The property that names what the collector cut from an event (comma-separated)."""
 IDENTIFIERS = frozenset({"event_id", "site_id", "anonymous_id", "user_id", "session_id"})
-UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
-MAX_SCREEN = 100_000
 
 _STRING_BOUNDS = {
     f.name: f.max_length
@@ -65,33 +75,42 @@ def first_text(*values: Any) -> str | None:
 
 
 def property_value(value: Any) -> str | None:
+    """A property value as events.v1 text, not yet bounded."""
     if isinstance(value, dict | list):
-        encoded = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
-        return encoded[:MAX_PROPERTY_VALUE]
-    result = text(value)
-    return None if result is None else result[:MAX_PROPERTY_VALUE]
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    return text(value)
 
 
-def flatten_properties(
-    *sources: Mapping[str, Any] | Iterable[tuple[str, Any]] | None,
-) -> dict[str, str]:
-    """Merge property sources (later ones win) into the flat, bounded events.v1 map."""
-    merged: dict[str, Any] = {}
-    for source in sources:
-        if source is None:
-            continue
-        pairs = source.items() if isinstance(source, Mapping) else source
-        for key, value in pairs:
-            merged[str(key)[:MAX_PROPERTY_KEY]] = value
+def flatten_properties(source: Mapping[str, Any]) -> tuple[dict[str, str], bool]:
+    """The flat events.v1 map of ``source``, each key and value within its bound, and whether
+    a key or a value had to be cut for that. The number of entries is bounded by
+    :func:`bounded_properties`."""
     flat: dict[str, str] = {}
-    for key, value in merged.items():
-        encoded = property_value(value)
-        if encoded is not None and key:
-            flat[key] = encoded
-    if len(flat) > MAX_PROPERTIES:
-        kept = dict(list(flat.items())[: MAX_PROPERTIES - 1])
-        kept[DROPPED_PROPERTIES_KEY] = str(len(flat) - len(kept))
-        return kept
+    cut = False
+    for key, value in source.items():
+        name, encoded = str(key), property_value(value)
+        if encoded is None or not name:
+            continue
+        if len(name) > MAX_PROPERTY_KEY or len(encoded) > MAX_PROPERTY_VALUE:
+            cut = True
+            name, encoded = name[:MAX_PROPERTY_KEY], encoded[:MAX_PROPERTY_VALUE]
+        flat[name] = encoded
+    return flat, cut
+
+
+def bounded_properties(flat: dict[str, str], cut: set[str]) -> dict[str, str]:
+    """``flat`` within MAX_PROPERTIES entries, with the marks of what was cut: past the bound
+    the first entries are kept and ``_dropped_properties`` counts the others; ``_truncated``
+    names the ``cut`` fields. The marks take their room from the entries."""
+    room = MAX_PROPERTIES - (1 if cut else 0)
+    if len(flat) > room:
+        room = MAX_PROPERTIES - 2
+        dropped = len(flat) - room
+        flat = dict(itertools.islice(flat.items(), room))
+        flat[DROPPED_PROPERTIES_KEY] = str(dropped)
+        cut = cut | {"properties"}
+    if cut:
+        flat[TRUNCATED_KEY] = ",".join(sorted(cut))
     return flat
 
 
@@ -152,7 +171,8 @@ def screen_dimension(value: Any) -> int | None:
         number = int(value) if isinstance(value, int | str) else int(float(value))
     except (TypeError, ValueError, OverflowError):
         return None
-    return number if 0 <= number <= MAX_SCREEN else None
+    low, high = SCREEN_BOUNDS
+    return number if low <= number <= high else None
 
 
 def forwarded_client(user_agent: Any, ip: Any) -> ForwardedClient | None:
@@ -169,9 +189,11 @@ def _is_number(value: Any) -> bool:
 
 def finish_event(fields: Mapping[str, Any]) -> dict[str, Any]:
     """The events.v1 client dict of an adapter's raw field values: nulls dropped, strings
-    bounded, properties flattened, client_ts parsed.
-    Unknown names are kept, so that validation reports them (schema_violation)."""
+    bounded, properties flattened, client_ts parsed, and what was cut named in
+    ``_truncated``. Unknown names are kept, so that validation reports them
+    (schema_violation)."""
     event: dict[str, Any] = {key: value for key, value in fields.items() if value is not None}
+    cut: set[str] = set()
     for key in IDENTIFIERS & event.keys():
         value = event[key]
         if type(value) is not str and _is_number(value):
@@ -186,16 +208,22 @@ def finish_event(fields: Mapping[str, Any]) -> dict[str, Any]:
         bound = _STRING_BOUNDS[key]
         if len(value) > bound:
             event[key] = value[:bound]
+            cut.add(key)
     for key in _INT_FIELDS & event.keys():
         size = screen_dimension(event[key])
         if size is None:
             del event[key]
+            cut.add(key)
         else:
             event[key] = size
-    if isinstance(event.get("properties"), Mapping):
-        event["properties"] = flatten_properties(event["properties"])
-        if not event["properties"]:
-            del event["properties"]
+    sent = event.pop("properties", None)
+    if isinstance(sent, Mapping) or (sent is None and cut):
+        properties, cut_inside = flatten_properties(sent or {})
+        if cut_inside:
+            cut.add("properties")
+        sent = bounded_properties(properties, cut) or None
+    if sent is not None:  # a map, or what validation rejects
+        event["properties"] = sent
     client_ts = event.get("client_ts")
     if isinstance(client_ts, datetime | str):
         # Unreadable: left as sent, so validation rejects it with schema_violation.

@@ -1,6 +1,11 @@
-"""Segment HTTP Tracking API: ``POST /v1/{track,page,screen,identify}`` with one message,
-``POST /v1/batch`` with ``{"batch": [...]}`` of typed messages. The write key is the Basic
-auth user name (empty password) or ``writeKey`` in the body.
+"""Segment HTTP Tracking API: ``POST /v1/{track,page,screen,identify,alias,group}`` with one
+message, ``POST /v1/batch`` with ``{"batch": [...]}`` of typed messages. The write key is the
+Basic auth user name (empty password) or ``writeKey`` in the body.
+
+Segment bounds requests by bytes, not by count: 32 KB a message, 500 KB a batch body. Its
+clients drop a whole batch that is answered 413, so a message over its bound is a bad row of
+its own (too_large) beside the accepted others, and only a body over the batch bound is
+refused whole.
 
 context.userAgent and context.ip, when sent (server-side libraries forward the visitor's),
 describe the visitor to enrichment in place of the HTTP request's own User-Agent and address;
@@ -8,6 +13,7 @@ neither is stored."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -40,15 +46,22 @@ from lakehouse.schema import EventType
 
 PATH_PREFIX = "/v1/"
 BATCH_PATH = "/v1/batch"
+MAX_MESSAGE_BYTES = 32 * 1024
+MAX_BATCH_BYTES = 500 * 1024
+# The identity calls are identify events: alias links two ids, group ties the user to an
+# account; their names tell them apart.
 MAPPED_TYPES = {
     "track": EventType.TRACK,
     "page": EventType.PAGE,
     "screen": EventType.SCREEN,
     "identify": EventType.IDENTIFY,
+    "alias": EventType.IDENTIFY,
+    "group": EventType.IDENTIFY,
 }
-UNMAPPED_TYPES = frozenset({"alias", "group"})  # valid Segment calls with no events.v1 meaning
-MESSAGE_PATHS = tuple(PATH_PREFIX + kind for kind in (*MAPPED_TYPES, *sorted(UNMAPPED_TYPES)))
+MESSAGE_PATHS = tuple(PATH_PREFIX + kind for kind in MAPPED_TYPES)
 
+# The id an alias or group call links the user to, and the property that keeps it.
+IDENTITY_LINKS = {"alias": {"previousId": "previous_id"}, "group": {"groupId": "group_id"}}
 # Page properties that analytics.js copies from context.page: mapped to fields, not kept twice.
 PAGE_PROPERTIES = frozenset({"url", "path", "title", "referrer", "search"})
 CAMPAIGN_TO_UTM = {
@@ -62,30 +75,47 @@ CAMPAIGN_TO_UTM = {
 
 def parse(hit: Hit, new_id: NewId = uuid4_str) -> Parsed:
     credentials = Credentials(write_key=basic_auth_user(hit))
+    single = endpoint(hit) != BATCH_PATH
     try:
+        _check_size(len(hit.body), MAX_MESSAGE_BYTES if single else MAX_BATCH_BYTES)
         body = decode_json_object(hit)
         if credentials.write_key is None:
             credentials = Credentials(write_key=text(body.get("writeKey")))
-        if endpoint(hit) == BATCH_PATH:
-            items = body.get("batch")
-            if not isinstance(items, list):
-                raise Malformed(f"'batch' is a JSON {json_kind(items)}; expected an array")
-        else:
-            items = [{**body, "type": endpoint(hit).removeprefix(PATH_PREFIX)}]
+        batch: Any = [{**body, "type": endpoint(hit).removeprefix(PATH_PREFIX)}]
+        if not single:
+            batch = body.get("batch")
+            if not isinstance(batch, list):
+                raise Malformed(f"'batch' is a JSON {json_kind(batch)}; expected an array")
     except Malformed as error:
         return rejected(hit, credentials, error)
     shared_context = _mapping(body.get("context"))
     sent_at = body.get("sentAt")
+    # No message of a body within the message bound can be over it: measure only in larger ones.
+    measure = not single and len(hit.body) > MAX_MESSAGE_BYTES
 
     def map_item(item: Any) -> dict[str, Any]:
         if not isinstance(item, dict):
             raise Malformed(f"message is a JSON {json_kind(item)}; expected an object")
+        if measure:
+            _check_size(_json_size(item), MAX_MESSAGE_BYTES, "message")
         return _event(item, shared_context, sent_at, hit, new_id)
 
-    events, bad = map_items(hit, items, map_item)
-    if endpoint(hit) != BATCH_PATH:  # the one message is the body as sent
+    events, bad = map_items(hit, batch, map_item)
+    if single:  # the one message is the body as sent
         bad = [replace(row, payload=body_text(hit)) for row in bad]
     return Parsed(credentials, events, bad)
+
+
+def _check_size(size: int, bound: int, what: str = "body") -> None:
+    if size > bound:
+        raise Malformed(
+            f"the {what} is {size} bytes; Segment takes at most {bound}", BadReason.TOO_LARGE
+        )
+
+
+def _json_size(message: dict[str, Any]) -> int:
+    """A message's size as compact JSON (what was sent may have had more white space)."""
+    return len(json.dumps(message, ensure_ascii=False, separators=(",", ":"), default=str).encode())
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
@@ -100,8 +130,6 @@ def _event(
     new_id: NewId,
 ) -> dict[str, Any]:
     kind = message.get("type")
-    if kind in UNMAPPED_TYPES:
-        raise Malformed(f"Segment {kind} calls have no events.v1 mapping", BadReason.UNSUPPORTED)
     if kind not in MAPPED_TYPES:
         raise Malformed(f"unknown message type {kind!r}")
     event_type = MAPPED_TYPES[kind]
@@ -112,6 +140,12 @@ def _event(
     screen = _mapping(context.get("screen"))
     source = message.get("traits" if event_type is EventType.IDENTIFY else "properties")
     properties: dict[str, Any] = dict(_mapping(source))
+    if kind in IDENTITY_LINKS:
+        for key, prop in IDENTITY_LINKS[kind].items():
+            linked = first_text(message.get(key))
+            if linked is None:
+                raise Malformed(f"{kind} message without '{key}'")
+            properties[prop] = linked
     page_properties: Mapping[str, Any] = {}
     if event_type is EventType.PAGE:
         page_properties = {k: properties.pop(k) for k in PAGE_PROPERTIES & properties.keys()}
@@ -129,7 +163,7 @@ def _event(
     elif event_type is EventType.SCREEN:
         name = text(message.get("name")) or "screenview"
     else:
-        name = "identify"
+        name = kind  # identify, alias or group
 
     fields: dict[str, Any] = {
         "event_id": first_text(message.get("messageId")) or new_id(),

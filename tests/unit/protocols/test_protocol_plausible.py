@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+from pydantic import ValidationError
+
 from collector.model import Hit
 from collector.protocols import plausible
 from lakehouse.bad_rows import BadReason
-from lakehouse.schema import Protocol
+from lakehouse.schema import ClientEventV1, Protocol
 from tests.unit.protocols.capture import RECEIVED_AT, SequentialIds, make_hit
 
 HEADERS = {
@@ -93,3 +96,55 @@ def test_bad_requests_are_typed_and_keep_the_domain() -> None:
         assert bad.detail.startswith(detail), bad.detail
     [bad] = plausible.parse(_hit("name=pageview")).bad
     assert bad.reason is BadReason.MALFORMED and bad.detail.startswith("body is not JSON")
+
+
+def test_the_scripts_engagement_is_the_engagement_event_of_beacons_tracker() -> None:
+    # What @plausible-analytics/tracker 0.4 sends when a page is hidden or left by SPA navigation
+    body = {
+        "n": "engagement",
+        "sd": 73,
+        "d": "shop.example",
+        "u": "https://shop.example/product/42",
+        "p": {"author": "ada"},
+        "e": 4211,
+        "v": 36,
+    }
+    [event] = plausible.parse(_hit(json.dumps(body)), SequentialIds()).events
+    assert event == {
+        "event_id": "id-1",
+        "type": "track",
+        "name": "engagement",
+        "client_ts": RECEIVED_AT,
+        "url": "https://shop.example/product/42",
+        "properties": {"author": "ada", "engaged_ms": "4211", "scroll_pct": "73"},
+        "library_name": "plausible-js",
+        "library_version": "36",
+    }
+    # the deepest point seen over a page that has since shrunk is its bottom
+    over = plausible.parse(_hit(json.dumps({**body, "sd": 140}))).events[0]
+    assert over["properties"]["scroll_pct"] == "100"
+
+
+def test_an_engagement_without_its_numbers_is_malformed() -> None:
+    base = {"n": "engagement", "u": "https://shop.example/", "d": "shop.example"}
+    for changes, detail in [
+        ({"sd": 10}, "engagement event: 'e' is None"),
+        ({"e": 10, "sd": "deep"}, "engagement event: 'sd' is 'deep'"),
+        ({"e": -5, "sd": 10}, "engagement event: 'e' is -5"),
+        ({"e": True, "sd": 10}, "engagement event: 'e' is True"),
+    ]:
+        [bad] = plausible.parse(_hit(json.dumps({**base, **changes}))).bad
+        assert bad.reason is BadReason.MALFORMED and bad.detail.startswith(detail), bad.detail
+
+
+def test_a_page_that_is_not_on_the_web_fails_the_contract_on_its_url() -> None:
+    for url in ("javascript:alert(1)", "data:text/html,<b>x</b>", "file:///etc/passwd", "/docs"):
+        body = json.dumps({"name": "pageview", "url": url, "domain": "dummy.site"})
+        [event] = plausible.parse(_hit(body)).events
+        with pytest.raises(ValidationError) as error:
+            ClientEventV1.model_validate({**event, "site_id": "demo-shop"})
+        [problem] = error.value.errors()
+        assert problem["loc"] == ("url",), problem
+    for url in ("https://dummy.site/", "HTTP://DUMMY.SITE/x"):
+        [event] = plausible.parse(_hit(json.dumps({"n": "pageview", "u": url, "d": "x"}))).events
+        ClientEventV1.model_validate({**event, "site_id": "demo-shop"})

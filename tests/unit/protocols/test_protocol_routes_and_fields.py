@@ -13,12 +13,22 @@ from hypothesis import strategies as st
 from collector.protocols import ROUTES, ga4, native, plausible, route, segment, snowplow
 from collector.protocols.fields import (
     DROPPED_PROPERTIES_KEY,
-    MAX_PROPERTY_KEY,
+    TRUNCATED_KEY,
     finish_event,
     flatten_properties,
 )
-from lakehouse.schema import CLIENT_FIELDS, MAX_PROPERTIES, MAX_PROPERTY_VALUE, EventType, Protocol
-from tests.unit.protocols.capture import make_hit
+from lakehouse.schema import (
+    CLIENT_FIELDS,
+    MAX_PROPERTIES,
+    MAX_PROPERTY_KEY,
+    MAX_PROPERTY_VALUE,
+    ClientEventV1,
+    EventType,
+    Protocol,
+)
+from tests.unit.protocols.capture import RECEIVED_AT, make_hit
+
+EVENT = {"event_id": "e-1", "type": "track", "name": "signup", "client_ts": RECEIVED_AT}
 
 
 def test_route_table_is_exactly_the_documented_endpoints() -> None:
@@ -50,21 +60,39 @@ def test_route_lookup() -> None:
 
 
 def test_properties_are_flat_strings_within_the_schema_bounds() -> None:
-    many = {f"k{n:03d}": n for n in range(100)}
-    flat = flatten_properties(many)
-    assert len(flat) == MAX_PROPERTIES
-    assert list(flat)[: MAX_PROPERTIES - 1] == [f"k{n:03d}" for n in range(MAX_PROPERTIES - 1)]
-    assert flat[DROPPED_PROPERTIES_KEY] == str(100 - (MAX_PROPERTIES - 1))
-    long = flatten_properties({"x" * 500: "v" * 5000, "nested": {"a": [1, None, {"b": "ü"}]}})
+    flat, cut = flatten_properties({"f": 2.0, "n": None, "t": False, "big": 10**20, "": "x"})
+    assert (flat, cut) == ({"f": "2", "t": "false", "big": "100000000000000000000"}, False)
+    long, cut = flatten_properties({"x" * 500: "v" * 5000, "nested": {"a": [1, None, {"b": "ü"}]}})
     assert long == {
         "x" * MAX_PROPERTY_KEY: "v" * MAX_PROPERTY_VALUE,
         "nested": '{"a":[1,null,{"b":"ü"}]}',
     }
-    assert flatten_properties({"f": 2.0, "n": None, "t": False, "big": 10**20}) == {
-        "f": "2",
-        "t": "false",
-        "big": "100000000000000000000",
-    }
+    assert cut
+
+
+def test_an_event_of_ten_thousand_properties_is_kept_and_says_what_was_cut() -> None:
+    event = finish_event({**EVENT, "properties": {f"k{n:05d}": n for n in range(10_000)}})
+    properties = event["properties"]
+    assert len(properties) == MAX_PROPERTIES
+    kept = [key for key in properties if not key.startswith("_")]
+    assert kept == [f"k{n:05d}" for n in range(MAX_PROPERTIES - 2)]  # the first, as sent
+    assert properties[DROPPED_PROPERTIES_KEY] == str(10_000 - (MAX_PROPERTIES - 2))
+    assert properties[TRUNCATED_KEY] == "properties"
+    ClientEventV1.model_validate({**event, "site_id": "demo-shop"})
+
+
+def test_every_cut_is_named_in_the_event_and_the_marks_fit_the_bound() -> None:
+    assert "properties" not in finish_event(EVENT)  # nothing cut, nothing marked
+    exactly_full = {f"k{n}": "v" for n in range(MAX_PROPERTIES)}
+    assert finish_event({**EVENT, "properties": exactly_full})["properties"] == exactly_full
+    # a cut elsewhere needs a mark, and the mark needs room: the last entries give way
+    event = finish_event({**EVENT, "title": "t" * 600, "properties": exactly_full})
+    assert len(event["properties"]) == MAX_PROPERTIES
+    assert event["properties"][TRUNCATED_KEY] == "properties,title"
+    assert event["properties"][DROPPED_PROPERTIES_KEY] == "2"
+    long_value = finish_event({**EVENT, "properties": {"q": "v" * 5000}})
+    assert long_value["properties"] == {"q": "v" * MAX_PROPERTY_VALUE, TRUNCATED_KEY: "properties"}
+    ClientEventV1.model_validate({**event, "site_id": "demo-shop"})
 
 
 def test_descriptive_strings_are_cut_identifiers_are_not() -> None:
@@ -80,6 +108,7 @@ def test_descriptive_strings_are_cut_identifiers_are_not() -> None:
     assert len(event["title"]) == bounds["title"] and len(event["url"]) == bounds["url"]
     assert len(event["user_id"]) == 300  # validation rejects it; a cut id would be someone else
     assert "screen_width" not in event
+    assert event["properties"] == {TRUNCATED_KEY: "screen_width,title,url"}
 
 
 JSON = st.recursive(

@@ -196,8 +196,8 @@ def test_original_timestamp_is_corrected_by_the_device_clock_offset() -> None:
 def test_batch_keeps_good_messages_and_types_each_bad_one() -> None:
     batch = [
         {"type": "track", "event": "Good", "anonymousId": "a", "messageId": "m-good"},
-        {"type": "alias", "previousId": "a", "userId": "u"},
-        {"type": "group", "groupId": "g", "userId": "u"},
+        {"type": "alias", "userId": "u"},  # no previousId
+        {"type": "group", "userId": "u"},  # no groupId
         {"type": "track", "anonymousId": "a"},  # no event name
         {"type": "bogus"},
         "not an object",
@@ -206,14 +206,9 @@ def test_batch_keeps_good_messages_and_types_each_bad_one() -> None:
     hit = make_hit(Protocol.SEGMENT, "POST", "/v1/batch", json.dumps({"batch": batch}).encode())
     parsed = segment.parse(hit)
     assert [e["event_id"] for e in parsed.events] == ["m-good"]
-    assert [b.reason for b in parsed.bad] == [
-        BadReason.UNSUPPORTED,
-        BadReason.UNSUPPORTED,
-        BadReason.MALFORMED,
-        BadReason.MALFORMED,
-        BadReason.MALFORMED,
-        BadReason.MALFORMED,
-    ]
+    assert [b.reason for b in parsed.bad] == [BadReason.MALFORMED] * 6
+    assert [b.detail.partition(":")[0] for b in parsed.bad] == [f"item {n}" for n in range(1, 7)]
+    assert parsed.bad[0].detail == "item 1: alias message without 'previousId'"
     assert all(
         b.stage is Stage.COLLECTOR_PARSE and b.protocol == Protocol.SEGMENT for b in parsed.bad
     )
@@ -261,3 +256,72 @@ def test_analytics_js_page_with_search_and_extra_properties() -> None:
     assert event["referrer"] == "https://www.google.com/" and event["title"] == "Docs"
     assert event["properties"] == {"section": "guides"}
     assert (event["library_name"], event["library_version"]) == ("analytics.js", "next-1.70.0")
+
+
+def test_alias_and_group_from_analytics_python_are_identity_events() -> None:
+    with capture_server() as server:
+        client = Client(WRITE_KEY, host=server.base_url, sync_mode=True, on_error=_fail)
+        _, alias = client.alias(previous_id="anon-7", user_id="u-42")
+        _, group = client.group(
+            user_id="u-42", group_id="acme", traits={"plan": "enterprise", "seats": 40}
+        )
+    alias_event, group_event = (segment.parse(hit_of(r)).events[0] for r in server.requests)
+    assert alias_event["event_id"] == alias["messageId"]
+    assert (alias_event["type"], alias_event["name"]) == ("identify", "alias")
+    assert alias_event["user_id"] == "u-42"
+    assert alias_event["properties"] == {"previous_id": "anon-7"}
+    assert group_event["event_id"] == group["messageId"]
+    assert (group_event["type"], group_event["name"]) == ("identify", "group")
+    assert group_event["user_id"] == "u-42"
+    assert group_event["properties"] == {"plan": "enterprise", "seats": "40", "group_id": "acme"}
+
+
+def test_the_single_message_paths_take_alias_and_group() -> None:
+    for path, body, properties in [
+        ("/v1/alias", {"previousId": 17, "userId": "u-1"}, {"previous_id": "17"}),
+        ("/v1/group", {"anonymousId": "a", "groupId": "g-1"}, {"group_id": "g-1"}),
+    ]:
+        hit = make_hit(Protocol.SEGMENT, "POST", path, json.dumps(body).encode())
+        [event] = segment.parse(hit).events
+        assert event["type"] == "identify" and event["properties"] == properties
+
+
+def _batch(messages: list[dict[str, Any]]) -> bytes:
+    return json.dumps({"batch": messages, "sentAt": RECEIVED_AT.isoformat()}).encode()
+
+
+def test_a_message_over_32_kb_is_a_bad_row_of_its_own_and_the_others_go_on() -> None:
+    small = {"type": "track", "event": "Small", "anonymousId": "a"}
+    big = {**small, "event": "Big", "properties": {"blob": "x" * segment.MAX_MESSAGE_BYTES}}
+    body = _batch([small, big, small])
+    parsed = segment.parse(make_hit(Protocol.SEGMENT, "POST", "/v1/batch", body))
+    assert [e["name"] for e in parsed.events] == ["Small", "Small"]
+    [bad] = parsed.bad
+    assert bad.reason is BadReason.TOO_LARGE and json.loads(bad.payload) == big
+    assert bad.detail.startswith("item 1: the message is ")
+    assert bad.detail.endswith(f"bytes; Segment takes at most {segment.MAX_MESSAGE_BYTES}")
+    # at the bound itself a message is taken
+    at_bound = {**small, "properties": {"blob": ""}}
+    room = segment.MAX_MESSAGE_BYTES - len(json.dumps(at_bound, separators=(",", ":")))
+    at_bound["properties"] = {"blob": "y" * room}
+    body = _batch([at_bound, small])
+    assert len(segment.parse(make_hit(Protocol.SEGMENT, "POST", "/v1/batch", body)).events) == 2
+
+
+def test_a_batch_body_over_500_kb_is_refused_whole_and_one_message_over_32_kb_too() -> None:
+    message = {"type": "track", "event": "Filler", "anonymousId": "a", "properties": {}}
+    message["properties"] = {"blob": "z" * 20_000}
+    body = _batch([message] * 26)
+    assert len(body) > segment.MAX_BATCH_BYTES
+    parsed = segment.parse(
+        make_hit(Protocol.SEGMENT, "POST", "/v1/batch", body, headers=_basic(WRITE_KEY))
+    )
+    assert parsed.events == [] and parsed.credentials.write_key == WRITE_KEY
+    [bad] = parsed.bad
+    assert bad.reason is BadReason.TOO_LARGE and bad.payload == body.decode()
+    assert bad.detail == (
+        f"the body is {len(body)} bytes; Segment takes at most {segment.MAX_BATCH_BYTES}"
+    )
+    one = json.dumps({**message, "properties": {"blob": "z" * 40_000}}).encode()
+    [bad] = segment.parse(make_hit(Protocol.SEGMENT, "POST", "/v1/track", one)).bad
+    assert bad.reason is BadReason.TOO_LARGE and bad.payload == one.decode()
