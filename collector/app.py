@@ -43,7 +43,8 @@ PIXEL = bytes.fromhex(
     "47494638396101000100800000000000ffffff21f90401000000002c000000000100010000020144003b"
 )
 CORS_METHODS = "GET, POST, OPTIONS"
-CORS_HEADERS = "content-type, authorization"
+# sp-anonymous: Snowplow's browser tracker asks for server-side anonymisation with it.
+CORS_HEADERS = "content-type, authorization, sp-anonymous"
 
 
 class BodyTooLarge(Exception):
@@ -280,21 +281,24 @@ class CollectorApp:
         response = Response(204, content_type="text/plain")
         response.headers.update(
             {
-                "access-control-allow-origin": headers.get("origin", "*"),
+                "access-control-allow-origin": "*",
                 "access-control-allow-methods": CORS_METHODS,
                 "access-control-allow-headers": CORS_HEADERS,
                 "access-control-max-age": "86400",
                 "vary": "Origin",
             }
         )
-        return response
+        return self.with_cors(response, headers)
 
     @staticmethod
     def with_cors(response: Response, headers: dict[str, str]) -> Response:
         # Errors carry the header too: without it a browser hides a 4xx from the tracker as a
-        # network error, and the tracker would retry what must not be retried.
+        # network error, and the tracker would retry what must not be retried. Trackers that
+        # send with credentials (Snowplow's) read only an answer that names their exact origin
+        # and allows credentials, which "*" never may.
         origin = headers.get("origin")
         if origin:
             response.headers["access-control-allow-origin"] = origin
+            response.headers["access-control-allow-credentials"] = "true"
             response.headers["vary"] = "Origin"
         return response
