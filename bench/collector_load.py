@@ -28,8 +28,8 @@ import httpx
 
 from bench.workdir import discard, run_dir
 from lakehouse.settings import Settings, settings_env
-from stack.cli import start_service, supervisor_for
 from stack.kafka_broker import KAFKA
+from stack.lifecycle import start_service, supervisor_for
 from stack.state import isolated_settings
 from stack.supervisor import free_port, inherited_env
 

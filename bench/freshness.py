@@ -31,7 +31,7 @@ import httpx
 from bench.workdir import KEEP_HELP, discard, run_dir
 from lakehouse.settings import Settings, StreamingSettings
 from lakehouse.trino_sql import query
-from stack.cli import start_service, supervisor_for
+from stack.lifecycle import start_service, supervisor_for
 from stack.registry import BY_NAME
 from stack.state import isolated_settings
 from streaming.progress import read_progress

@@ -34,8 +34,8 @@ from lakehouse.settings import (
     StreamingSettings,
     settings_env,
 )
-from stack.cli import start_service, supervisor_for
 from stack.kafka_broker import KAFKA
+from stack.lifecycle import start_service, supervisor_for
 from stack.state import isolated_settings
 from stack.supervisor import inherited_env
 from streaming.job import QUERY_NAME

@@ -1,4 +1,4 @@
-"""Installs what beacon runs, idempotently, showing progress for each step.
+"""Installs what beacon runs, idempotently, reporting progress for each step.
 
 - JVM artifacts (Kafka broker, Spark connectors, Trino) resolved by Maven from ``jvm/pom.xml``
   into ``<cache>/jvm/<component>-<pom digest>``; Maven's own repository (~/.m2) caches the
@@ -7,7 +7,9 @@
   files in ``envs/``, under ``<cache>/venvs/<name>-<lock digest>``.
 
 The core environment (``.venv``, this package in editable mode) is made by ``make bootstrap``
-before this module runs, since this module runs inside it.
+before this module runs, since this module runs inside it. How progress is shown is the
+caller's: :func:`bootstrap` tells a :class:`Progress` when each step begins, what its tools
+print on the way and how it ended.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from lakehouse.artifacts import (
     COMPONENTS,
@@ -40,10 +43,26 @@ PYTHON_VERSION = "3.11"
 TRINO_PLUGINS = ("delta-lake",)
 
 Report = Callable[[str], None]
+UNPACK_REPORTS = 10  # progress lines while unpacking the Trino tarball
 
 
 class BootstrapFailed(BeaconError):
     pass
+
+
+class Progress(Protocol):
+    """What a bootstrap reports while it works."""
+
+    def step(self, index: int, total: int, label: str) -> None:
+        """Step ``index`` of ``total`` begins."""
+
+    def output(self, line: str) -> None:
+        """A progress line of the running step's tool (a download, an install, unpacking)."""
+
+    def step_done(
+        self, index: int, total: int, label: str, installed: bool, seconds: float
+    ) -> None:
+        """The step ended: it installed something, or found it already installed."""
 
 
 @dataclass(frozen=True)
@@ -129,14 +148,17 @@ def _unpack_trino(download: Path, target: Path, report: Report) -> None:
     """
     (archive,) = download.glob("trino-server-*.tar.gz")
     unpacked = download / "unpacked"
-    report(f"    unpacking {archive.name} ({archive.stat().st_size / 2**20:.0f} MiB)")
-    count = 0
-    with tarfile.open(archive, "r:gz") as tar:
+    size = archive.stat().st_size
+    report(f"    unpacking {archive.name} ({size / 2**20:.0f} MiB)")
+    count = reported = 0
+    with archive.open("rb") as compressed, tarfile.open(fileobj=compressed, mode="r:gz") as tar:
         for member in tar:
             tar.extract(member, unpacked, filter="data")
             count += 1
-            if count % 1000 == 0:
-                report(f"    {count} files unpacked")
+            share = compressed.tell() * UNPACK_REPORTS // size  # compressed bytes read so far
+            if reported < share < UNPACK_REPORTS:
+                reported = share
+                report(f"    unpacking {archive.name}: {100 * share // UNPACK_REPORTS} %")
     (root,) = unpacked.iterdir()
     target.mkdir(parents=True)
     (root / "lib").rename(target / "lib")
@@ -196,23 +218,46 @@ def install_python_env(settings: Settings, env: PythonEnv, report: Report) -> bo
     return True
 
 
-def bootstrap(settings: Settings, report: Report, only: tuple[str, ...] = ()) -> None:
+@dataclass(frozen=True)
+class Step:
+    part: str
+    """What ``beacon bootstrap --only`` calls it."""
+    label: str
+    install: Callable[[Report], bool]
+    """Installs, reporting its tools' progress lines; False if it was installed already."""
+
+
+def steps(settings: Settings, only: tuple[str, ...] = ()) -> list[Step]:
+    """Every install step in order, or the ``only`` ones; BootstrapFailed on an unknown part."""
+
+    def jvm(component: Component) -> Step:
+        return Step(
+            component,
+            f"JVM artifacts: {component}",
+            lambda report: install_jvm_component(settings, component, report),
+        )
+
+    def python(env: PythonEnv) -> Step:
+        return Step(
+            env.name,
+            f"Python env: {env.name}",
+            lambda report: install_python_env(settings, env, report),
+        )
+
+    every = [*(jvm(c) for c in COMPONENTS), *(python(e) for e in PYTHON_ENVS)]
+    unknown = [part for part in only if part not in {step.part for step in every}]
+    if unknown:
+        raise BootstrapFailed(
+            f"unknown part {', '.join(unknown)}; choose from {', '.join(s.part for s in every)}"
+        )
+    return [step for step in every if not only or step.part in only]
+
+
+def bootstrap(settings: Settings, progress: Progress, only: tuple[str, ...] = ()) -> None:
     """Install every JVM component and Python environment that is not installed yet."""
-    steps: list[tuple[str, Callable[[], bool]]] = [
-        *(
-            (f"JVM artifacts: {c}", lambda c=c: install_jvm_component(settings, c, report))
-            for c in COMPONENTS
-        ),
-        *(
-            (f"Python env: {e.name}", lambda e=e: install_python_env(settings, e, report))
-            for e in PYTHON_ENVS
-        ),
-    ]
-    if only:
-        steps = [step for step in steps if step[0].split(": ")[1] in only]
-    for index, (label, step) in enumerate(steps, start=1):
+    planned = steps(settings, only)
+    for index, step in enumerate(planned, start=1):
         started = time.monotonic()
-        report(f"[{index}/{len(steps)}] {label} ...")
-        installed = step()
-        state = "installed" if installed else "already installed"
-        report(f"[{index}/{len(steps)}] {label}: {state} ({time.monotonic() - started:.1f}s)")
+        progress.step(index, len(planned), step.label)
+        installed = step.install(progress.output)
+        progress.step_done(index, len(planned), step.label, installed, time.monotonic() - started)

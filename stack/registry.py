@@ -13,11 +13,21 @@ SERVICES: tuple[Service, ...] = (KAFKA, TRINO, COLLECTOR, STREAMING)
 BY_NAME = {service.name: service for service in SERVICES}
 
 
-def select(names: list[str] | tuple[str, ...]) -> list[Service]:
-    """The named services plus what they depend on, in start order (all if none named)."""
+def _known(names: list[str] | tuple[str, ...]) -> None:
     unknown = [name for name in names if name not in BY_NAME]
     if unknown:
         raise BeaconError(f"unknown service {', '.join(unknown)}; choose from {', '.join(BY_NAME)}")
+
+
+def named(name: str) -> Service:
+    """The service of that name; BeaconError naming the known ones otherwise."""
+    _known([name])
+    return BY_NAME[name]
+
+
+def select(names: list[str] | tuple[str, ...]) -> list[Service]:
+    """The named services plus what they depend on, in start order (all if none named)."""
+    _known(names)
     wanted = set(names) or set(BY_NAME)
     pending = list(wanted)
     while pending:

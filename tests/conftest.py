@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from lakehouse.settings import Settings
-from stack.cli import start_service, supervisor_for
 from stack.kafka_broker import KAFKA
+from stack.lifecycle import start_service, supervisor_for
 from stack.state import isolated_settings
 from stack.supervisor import Supervisor, free_port
 from stack.trino_server import TRINO

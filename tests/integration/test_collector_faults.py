@@ -18,9 +18,9 @@ import httpx
 import pytest
 
 from lakehouse.settings import Settings
-from stack.cli import start_service, supervisor_for
 from stack.collector_service import COLLECTOR
 from stack.kafka_broker import KAFKA
+from stack.lifecycle import start_service, supervisor_for
 from stack.state import isolated_settings
 from stack.supervisor import Supervisor
 from tests.kafka_topic import events_by_id

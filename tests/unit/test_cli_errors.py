@@ -1,16 +1,24 @@
-"""The `beacon` command turns every fixable problem into one line naming it and the fix."""
+"""The `beacon` command turns every fixable problem into one line naming it and the fix, and
+keeps what scripts and logs read plain."""
 
 from __future__ import annotations
 
+import asyncio
+import io
+import json
 import os
 import socket
 import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
+from rich.console import Console
 
+from stack.cli.progress import SENT, BootstrapView, SendView
 from tests.conftest import free_port
+from traffic.send import send_async
 
 BEACON = str(Path(sys.executable).parent / "beacon")
 
@@ -85,3 +93,99 @@ def test_status_of_a_fresh_state_dir(isolated: dict[str, str]) -> None:
     result = beacon("status", "--json", env=isolated)
     assert result.returncode == 0, result.stderr
     assert '"state": "stopped"' in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("status", "--jsn"), "no such option: --jsn"),
+        (("stauts",), "no such command 'stauts'"),
+        ((), "missing command"),
+        (("tables",), "missing command"),
+        (("logs",), "missing argument 'SERVICE'"),
+        (("logs", "kafka", "--lines", "many"), "'--lines'"),
+        (("simulate", "--minutes", "60", "--days", "1"), "--minutes or --days, not both"),
+    ],
+)
+def test_a_command_line_that_does_not_parse(
+    args: tuple[str, ...], expected: str, isolated: dict[str, str]
+) -> None:
+    line = one_line_error(beacon(*args, env=isolated))
+    assert expected in line and "--help" in line
+
+
+def test_logs_of_a_service_with_dependencies(isolated: dict[str, str]) -> None:
+    line = one_line_error(beacon("logs", "collector", env=isolated))
+    assert "no log for collector yet" in line
+
+
+def test_an_unknown_bootstrap_part(isolated: dict[str, str]) -> None:
+    line = one_line_error(beacon("bootstrap", "--only", "kafka,trinno", env=isolated))
+    assert "unknown part trinno" in line and "superset" in line
+
+
+def test_status_json_stays_plain_in_a_colour_terminal(isolated: dict[str, str]) -> None:
+    result = beacon("status", "--json", env={**isolated, "FORCE_COLOR": "1", "COLUMNS": "40"})
+    assert result.returncode == 0, result.stderr
+    services = json.loads(result.stdout)["services"]
+    assert [s["name"] for s in services] == ["kafka", "trino", "collector", "streaming"]
+
+
+def test_status_table_keeps_each_url_whole_off_a_terminal(isolated: dict[str, str]) -> None:
+    result = beacon("status", env=isolated)
+    assert result.returncode == 0, result.stderr
+    header, _, *rows, footer = result.stdout.splitlines()
+    assert header.split() == ["SERVICE", "STATE", "HEALTH", "PID", "UPTIME", "URL"]
+    assert [row.split()[:2] for row in rows] == [
+        [name, "stopped"] for name in ("kafka", "trino", "collector", "streaming")
+    ]
+    assert rows[1].split()[-1] == f"http://127.0.0.1:{isolated['BEACON_PORTS__TRINO']}"
+    assert footer.startswith("state: ")
+
+
+def test_help_exits_zero(isolated: dict[str, str]) -> None:
+    result = beacon("--help", env=isolated)
+    assert result.returncode == 0, result.stderr
+    assert all(command in result.stdout for command in ("up", "status", "tables", "simulate"))
+
+
+def test_the_send_bar_reads_the_progress_lines_of_traffic_send() -> None:
+    lines: list[str] = []
+    collector = httpx.MockTransport(lambda request: httpx.Response(200))
+    asyncio.run(send_async([], "http://collector", progress=lines.append, transport=collector))
+    sent = SENT.search(lines[-1])
+    assert sent is not None and sent["done"] == sent["total"] == "0"
+
+
+def test_the_send_bar_in_a_terminal_and_off_it() -> None:
+    progress = "  sent 3/10 requests (20/70 events), 40 events/s, 0 errors"
+    screen = io.StringIO()
+    with SendView(Console(file=screen, force_terminal=True, width=100)) as view:
+        view("simulating 5 visitors")
+        view(progress)
+        (task,) = view.progress.tasks
+        assert (task.completed, task.total) == (3, 10)
+    assert "simulating 5 visitors" in screen.getvalue()
+
+    log = io.StringIO()
+    with SendView(Console(file=log, force_terminal=False)) as view:
+        view("simulating 5 visitors")
+        view(progress)
+    assert log.getvalue().splitlines() == ["simulating 5 visitors", progress]
+
+
+def test_the_bootstrap_view_off_a_terminal_prints_each_step_as_a_log_line() -> None:
+    log = io.StringIO()
+    with BootstrapView(Console(file=log, force_terminal=False)) as view:
+        view.step(1, 2, "JVM artifacts: kafka")
+        view.output("    Downloaded from central: kafka.jar")
+        view.step_done(1, 2, "JVM artifacts: kafka", True, 1.25)
+        view.step(2, 2, "Python env: airflow")
+        view.step_done(2, 2, "Python env: airflow", False, 0.0)
+    assert log.getvalue().splitlines() == [
+        "[1/2] JVM artifacts: kafka ...",
+        "    Downloaded from central: kafka.jar",
+        "[1/2] JVM artifacts: kafka: installed (1.2s)",
+        "[2/2] Python env: airflow ...",
+        "[2/2] Python env: airflow: already installed (0.0s)",
+    ]

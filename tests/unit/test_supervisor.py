@@ -8,6 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from lakehouse.settings import Settings
+from stack.lifecycle import service_status, start_service, start_services, stop_all
+from stack.service import Launch, Service
+from stack.state import isolated_settings
 from stack.supervisor import (
     CorruptState,
     PortInUse,
@@ -88,3 +92,64 @@ def test_an_unreadable_record_is_corrupt_state(supervisor: Supervisor) -> None:
     supervisor.record_path("kafka").write_text("{not json")
     with pytest.raises(CorruptState, match="beacon down --reset"):
         supervisor.running("kafka")
+
+
+def sleeper_service(name: str, argv: list[str] | None = None, healthy: bool = True) -> Service:
+    """A service that sleeps; its probe answers ``healthy``."""
+    return Service(
+        name=name,
+        description=f"{name} for tests",
+        ports=lambda settings: {},
+        url=lambda settings: f"test://{name}",
+        prepare=lambda settings: Launch(
+            argv or [sys.executable, "-c", "import time; time.sleep(600)"]
+        ),
+        healthy=lambda settings: healthy,
+    )
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return isolated_settings(tmp_path / "state", health_timeout_s=10)
+
+
+def test_start_service_starts_once_and_status_shows_it(settings: Settings) -> None:
+    supervisor = Supervisor(settings.run_path, settings.logs_path, settings.host)
+    service = sleeper_service("sleeper")
+    lines: list[str] = []
+    start_service(service, settings, supervisor, lines.append)
+    record = supervisor.running("sleeper")
+    assert record is not None and lines[-1].startswith("  sleeper: healthy in ")
+    start_service(service, settings, supervisor, lines.append)
+    assert lines[-1] == f"  sleeper: already running (pid {record.pid}) at test://sleeper"
+    status = service_status(service, settings, supervisor)
+    assert (status.state, status.health, status.pid) == ("running", "healthy", record.pid)
+    assert not status.unhealthy
+    assert stop_all(settings, supervisor, [service], lines.append) == ["sleeper"]
+    assert service_status(service, settings, supervisor).state == "stopped"
+
+
+def test_a_service_that_fails_to_start_is_stopped_and_the_ones_before_it_keep_running(
+    settings: Settings,
+) -> None:
+    supervisor = Supervisor(settings.run_path, settings.logs_path, settings.host)
+    first = sleeper_service("first")
+    broken = sleeper_service("broken", [sys.executable, "-c", "raise SystemExit(3)"], False)
+    with pytest.raises(ServiceFailed, match="broken exited during start-up"):
+        start_services([first, broken], settings, supervisor, lambda line: None)
+    assert supervisor.running("first") is not None
+    assert supervisor.record("broken") is None
+    supervisor.stop("first", grace_s=5)
+
+
+def test_stop_all_stops_in_reverse_order_and_records_of_unknown_services(
+    settings: Settings,
+) -> None:
+    supervisor = Supervisor(settings.run_path, settings.logs_path, settings.host)
+    services = [sleeper_service("first"), sleeper_service("second")]
+    start_services(services, settings, supervisor, lambda line: None)
+    supervisor.start("renamed", [sys.executable, "-c", "import time; time.sleep(600)"], {})
+    lines: list[str] = []
+    assert stop_all(settings, supervisor, services, lines.append) == ["second", "first", "renamed"]
+    assert lines == ["  second: stopped", "  first: stopped", "  renamed: stopped"]
+    assert not list(settings.run_path.glob("*.json"))

@@ -1,0 +1,1 @@
+"""The `beacon` command: one module per command group, assembled in :mod:`stack.cli.app`."""
