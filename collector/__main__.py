@@ -15,7 +15,9 @@ from lakehouse.settings import SettingsError, load_settings
 def main() -> int:
     import uvicorn
 
+    from collector.metrics import share_between_workers
     from collector.secret import salt_secret
+    from collector.worker import metrics_folder
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
@@ -24,6 +26,7 @@ def main() -> int:
         print(f"collector: error: {error}", file=sys.stderr)
         return 2
     salt_secret(settings)  # made once here, before the workers read it
+    share_between_workers(metrics_folder(settings))  # before the workers import the client
     uvicorn.run(
         "collector.worker:create_app",
         factory=True,

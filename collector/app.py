@@ -3,28 +3,33 @@
 It only turns HTTP into a :class:`Hit`, hands it to the :class:`Pipeline` with the parse
 function its route names, and turns the :class:`Outcome` back into HTTP. Routes: the protocol
 table of :mod:`collector.protocols`, plus /health, /metrics, /openapi.json and the tracker.
+Before it reads a body it applies the client address's rate limit (:mod:`collector.limits`);
+a body must arrive within ``collector.body_timeout_s`` (else 408).
 """
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import logging
 import time
 import zlib
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
 
+from collector.bodies import BodyTimeout, BodyTooLarge, Receive, gunzip, read_body
 from collector.enrich import warm_up
-from collector.metrics import Metrics
+from collector.limits import Monotonic, RateLimit, Throttled
+from collector.metrics import CONTENT_TYPE, Metrics
 from collector.model import Hit
 from collector.openapi import openapi_document
-from collector.pipeline import Clock, Outcome, ParseFn, Pipeline, utc_now
+from collector.outcome import protocol_response, throttled_response
+from collector.pipeline import Clock, ParseFn, Pipeline, utc_now
 from collector.protocols import ROUTES, Route
+from collector.responses import Response, Send
 from collector.sink import Sink
 from collector.spool import SpoolFull
 from lakehouse.bad_rows import BadReason
@@ -32,90 +37,13 @@ from lakehouse.schema import Protocol
 from lakehouse.settings import Settings
 
 Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 log = logging.getLogger("beacon.collector")
 
 TRACKER_FILE = Path(__file__).resolve().parent.parent / "tracker" / "dist" / "p.js"
-PIXEL = bytes.fromhex(
-    "47494638396101000100800000000000ffffff21f90401000000002c000000000100010000020144003b"
-)
 CORS_METHODS = "GET, POST, OPTIONS"
 # sp-anonymous: Snowplow's browser tracker asks for server-side anonymisation with it.
 CORS_HEADERS = "content-type, authorization, sp-anonymous"
-
-
-class BodyTooLarge(Exception):
-    pass
-
-
-class Response:
-    def __init__(
-        self,
-        status: int,
-        body: bytes = b"",
-        content_type: str = "application/json",
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        self.status = status
-        self.body = body
-        self.headers = {"content-type": content_type, **(headers or {})}
-
-    @classmethod
-    def json(cls, status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
-        return cls(status, orjson.dumps(payload), headers=headers)
-
-    @classmethod
-    def error(cls, status: int, reason: str, detail: str) -> Response:
-        return cls.json(status, {"error": reason, "detail": detail})
-
-    async def send(self, send: Send) -> None:
-        headers = [(k.encode(), v.encode()) for k, v in self.headers.items()]
-        headers.append((b"content-length", str(len(self.body)).encode()))
-        await send({"type": "http.response.start", "status": self.status, "headers": headers})
-        await send({"type": "http.response.body", "body": self.body})
-
-
-def protocol_response(protocol: Protocol, outcome: Outcome) -> Response:
-    """Each protocol answers the way its clients expect; errors are JSON everywhere."""
-    status = outcome.status
-    if status >= 400:
-        return Response.json(status, outcome.summary())
-    if protocol is Protocol.SNOWPLOW:
-        return Response(200, PIXEL, "image/gif", {"cache-control": "no-store"})
-    if protocol is Protocol.GA4:
-        return Response(204)
-    if protocol is Protocol.SEGMENT:
-        return Response.json(200, {"success": True, **outcome.summary()})
-    return Response.json(202 if outcome.accepted else 200, outcome.summary())
-
-
-async def read_body(receive: Receive, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    more = True
-    while more:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
-        more = message.get("more_body", False)
-    return b"".join(chunks)
-
-
-def gunzip(body: bytes, limit: int) -> bytes:
-    """A gzip body, decompressed up to ``limit`` bytes (a small body may inflate enormously)."""
-    inflater = zlib.decompressobj(wbits=31)
-    plain = inflater.decompress(body, limit + 1)
-    if len(plain) > limit or inflater.unconsumed_tail:
-        raise BodyTooLarge
-    return plain
 
 
 def client_ip(scope: Scope, headers: dict[str, str], trusted: frozenset[str]) -> str:
@@ -129,9 +57,6 @@ def client_ip(scope: Scope, headers: dict[str, str], trusted: frozenset[str]) ->
     return peer
 
 
-METRICS_PUBLISH_S = 1.0
-
-
 class CollectorApp:
     def __init__(
         self,
@@ -141,13 +66,16 @@ class CollectorApp:
         metrics: Metrics | None = None,
         clock: Clock = utc_now,
         routes: Mapping[tuple[str, str], Route] = ROUTES,
+        monotonic: Monotonic = time.monotonic,
     ) -> None:
         self.settings = settings
         self.sink = sink
         self.metrics = metrics or Metrics()
         self.clock = clock
         self.routes = routes
-        self.pipeline = Pipeline(settings, sink, self.metrics, secret)
+        self.pipeline = Pipeline(settings, sink, self.metrics, secret, monotonic)
+        limits = settings.collector.rate_limits
+        self.address_limit = RateLimit(limits.address_rps, limits.address_burst, monotonic)
         self.tracker_path = settings.collector.tracker_path
         self.trusted_proxies = frozenset(settings.collector.trusted_proxies)
         self.tracker = TRACKER_FILE.read_bytes() if TRACKER_FILE.exists() else None
@@ -168,26 +96,23 @@ class CollectorApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                warm_up()  # load parsers and geo data now, not on the first request
-                # The parsers' tables and caches live as long as the process: keep them out
-                # of the collector's full garbage collections, which they would make last
-                # tens of milliseconds (the requests' tail latency).
-                gc.freeze()
-                await self.sink.start()
-                publisher = asyncio.create_task(self.publish_metrics())
+                await self.startup()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                publisher.cancel()
-                await self.sink.stop()
-                self.metrics.publish()
+                await self.shutdown()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
-    async def publish_metrics(self) -> None:
-        """Share this worker's metrics with the other workers' /metrics, every second."""
-        while self.metrics.shared is not None:
-            await asyncio.to_thread(self.metrics.publish)
-            await asyncio.sleep(METRICS_PUBLISH_S)
+    async def startup(self) -> None:
+        warm_up()  # load parsers and geo data now, not on the first request
+        # The parsers' tables and caches live as long as the process: kept out of the full
+        # garbage collections, which they would make long (the requests' tail latency; see
+        # docs/tuning.md).
+        gc.freeze()
+        await self.sink.start()
+
+    async def shutdown(self) -> None:
+        await self.sink.stop()
 
     async def respond(self, scope: Scope, receive: Receive) -> Response:
         method, path = scope["method"], scope["path"].rstrip("/") or "/"
@@ -217,7 +142,7 @@ class CollectorApp:
         if path == "/health":
             return Response.json(200, {"status": "ok", **self.sink.health()})
         if path == "/metrics":
-            return Response(200, self.metrics.render().encode(), "text/plain; version=0.0.4")
+            return Response(200, self.metrics.render(), CONTENT_TYPE)
         if path == "/openapi.json":
             return Response(200, self.openapi)
         if path == self.tracker_path:
@@ -239,16 +164,24 @@ class CollectorApp:
         protocol: Protocol,
         parse: ParseFn,
     ) -> Response:
-        limit = self.settings.collector.max_body_bytes
+        address = client_ip(scope, headers, self.trusted_proxies)
+        throttled = self.throttle_address(address)
+        if throttled is not None:
+            return throttled_response(throttled)
+        settings = self.settings.collector
+        limit = settings.max_body_bytes
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             return self.too_large(limit)
         try:
-            body = await read_body(receive, limit)
+            body = await read_body(receive, limit, settings.body_timeout_s)
             if headers.get("content-encoding", "").lower() == "gzip":
                 body = gunzip(body, limit)
         except BodyTooLarge:
             return self.too_large(limit)
+        except BodyTimeout as slow:
+            # The rest of a slow body may still come: the connection closes after the answer.
+            return Response.error(408, "body_timeout", str(slow), {"connection": "close"})
         except zlib.error as error:
             self.metrics.count("collector_events_rejected_total", reason=BadReason.MALFORMED.value)
             return Response.error(400, BadReason.MALFORMED.value, f"gzip body unreadable: {error}")
@@ -259,7 +192,7 @@ class CollectorApp:
             query=dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"))),
             headers=headers,
             body=body,
-            client_ip=client_ip(scope, headers, self.trusted_proxies),
+            client_ip=address,
             received_at=self.clock(),
         )
         try:
@@ -272,6 +205,14 @@ class CollectorApp:
                 headers={"retry-after": "30"},
             )
         return protocol_response(protocol, outcome)
+
+    def throttle_address(self, address: str) -> Throttled | None:
+        wait = self.address_limit.take(address)
+        if wait is None:
+            return None
+        self.metrics.count("collector_rate_limited_total", limit="address")
+        rate = self.address_limit.rate
+        return Throttled("address", wait, f"this address is over its limit of {rate:g} requests/s")
 
     def too_large(self, limit: int) -> Response:
         self.metrics.count("collector_events_rejected_total", reason=BadReason.TOO_LARGE.value)

@@ -1,153 +1,164 @@
-"""Counters and latency histograms, rendered as Prometheus text for /metrics.
+"""The collector's Prometheus metrics: every series it exports, declared once, rendered by
+``prometheus_client``.
 
-Each collector worker process counts in its own :class:`Metrics` and, given a shared folder,
-publishes a snapshot there every second; any worker's /metrics renders every worker's
-series, told apart by a ``worker`` label (sum them across workers).
+The collector's ``collector.workers`` processes share one port, so a scrape lands on any one
+of them. They count in prometheus_client's multiprocess mode: each process writes its values
+to memory-mapped files in one folder (:func:`share_between_workers`, called by the parent
+before the workers start), and any worker's /metrics renders the sum over every process that
+has written there since the collector started. A :class:`Metrics` without a folder counts in
+its own registry: one process, as in the tests.
 """
 
 from __future__ import annotations
 
-import bisect
-import json
-import threading
-import time
-from collections import defaultdict
+import os
+import shutil
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
-from lakehouse.files import write_json_atomically
+from prometheus_client import (
+    CONTENT_TYPE_PLAIN_0_0_4,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+    values,
+)
+from prometheus_client.multiprocess import MultiProcessCollector
 
+MULTIPROCESS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
-HELP = {
-    "collector_requests_total": "HTTP requests by protocol and status",
-    "collector_events_accepted_total": "Events accepted (sent to Kafka or spooled) by protocol",
-    "collector_events_rejected_total": "Events and requests rejected, by reason",
-    "collector_spooled_total": "Records written to the local spool because Kafka was unreachable",
-    "collector_replayed_total": "Records replayed from the spool into Kafka",
-    "collector_unflushed_on_stop_total": "Records still in the producer at shutdown",
-    "collector_produce_seconds": "Time from produce to the broker's acknowledgement, per batch",
-    "collector_request_seconds": "Time to handle a request",
-    "collector_step_seconds": "Time spent in each pipeline step",
-}
 
-Labels = tuple[tuple[str, str], ...]
+@dataclass(frozen=True)
+class Series:
+    """One exported metric: its name as scraped, its help text and its label names."""
+
+    name: str
+    help: str
+    labels: tuple[str, ...] = ()
+
+
+COUNTERS = (
+    Series(
+        "collector_requests_total", "HTTP requests by protocol and status", ("protocol", "status")
+    ),
+    Series(
+        "collector_events_accepted_total",
+        "Events accepted (sent to Kafka or spooled) by protocol",
+        ("protocol",),
+    ),
+    Series(
+        "collector_events_rejected_total", "Events and requests rejected, by reason", ("reason",)
+    ),
+    Series(
+        "collector_rate_limited_total",
+        "Requests answered 429, by the limit they passed (address or site)",
+        ("limit",),
+    ),
+    Series(
+        "collector_spooled_total",
+        "Records written to the local spool because Kafka was unreachable",
+    ),
+    Series("collector_replayed_total", "Records replayed from the spool into Kafka"),
+    Series(
+        "collector_replay_failures_total",
+        "Spool replay rounds that failed, by cause (kafka: not acknowledged; error: raised)",
+        ("cause",),
+    ),
+    Series("collector_unflushed_on_stop_total", "Records still in the producer at shutdown"),
+)
+HISTOGRAMS = (
+    Series(
+        "collector_produce_seconds", "Time from produce to the broker's acknowledgement, per batch"
+    ),
+    Series("collector_request_seconds", "Time to handle a request"),
+    Series("collector_step_seconds", "Time spent in each pipeline step, per request", ("step",)),
+)
+
+# The _created series carry a process's start time: meaningless summed over workers.
+disable_created_metrics()  # type: ignore[no-untyped-call]
+
+
+def share_between_workers(folder: Path) -> None:
+    """Make ``folder`` the empty folder every worker process started after this counts in.
+
+    Call it in the parent process before the workers start: they inherit the variable, and
+    prometheus_client reads it when it is first imported. Values of an earlier run go."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    os.environ[MULTIPROCESS_DIR_ENV] = str(folder)
 
 
 class Metrics:
-    """Thread-safe counters (with labels) and histograms; one instance per process."""
+    """Counters and latency histograms of one process, by the names in :data:`COUNTERS` and
+    :data:`HISTOGRAMS`; ``shared`` is the workers' folder (see :func:`share_between_workers`)."""
 
-    def __init__(self, worker: str = "worker-0", shared: Path | None = None) -> None:
-        self.worker = worker
+    def __init__(self, shared: Path | None = None) -> None:
         self.shared = shared
-        self._lock = threading.Lock()
-        self._counters: dict[str, dict[Labels, float]] = defaultdict(lambda: defaultdict(float))
-        self._histograms: dict[str, dict[Labels, list[float]]] = defaultdict(dict)
+        if shared is not None:
+            _count_in(shared)
+        self._registry = CollectorRegistry(auto_describe=True)
+        self._counters = {
+            s.name: Counter(s.name, s.help, s.labels, registry=self._registry) for s in COUNTERS
+        }
+        self._histograms = {
+            s.name: Histogram(
+                s.name, s.help, s.labels, buckets=LATENCY_BUCKETS, registry=self._registry
+            )
+            for s in HISTOGRAMS
+        }
+        # A labelled series' child, by (name, label values): labels() costs more than inc().
+        self._counted: dict[tuple[str, tuple[str, ...]], Counter] = {}
+        self._observed: dict[tuple[str, tuple[str, ...]], Histogram] = {}
 
     def count(self, name: str, value: float = 1, **labels: str) -> None:
-        key = tuple(sorted(labels.items()))
-        with self._lock:
-            self._counters[name][key] += value
+        _child(self._counters, self._counted, name, labels).inc(value)
 
     def observe(self, name: str, seconds: float, **labels: str) -> None:
-        key = tuple(sorted(labels.items()))
-        with self._lock:
-            # buckets..., +Inf count, sum
-            series = self._histograms[name].setdefault(key, [0.0] * (len(LATENCY_BUCKETS) + 2))
-            series[bisect.bisect_left(LATENCY_BUCKETS, seconds)] += 1
-            series[-1] += seconds
+        _child(self._histograms, self._observed, name, labels).observe(seconds)
 
     def value(self, name: str, **labels: str) -> float:
-        with self._lock:
-            return self._counters[name].get(tuple(sorted(labels.items())), 0.0)
+        """A counter's value in this process (tests)."""
+        found = self._registry.get_sample_value(name, labels)
+        return found or 0.0
 
-    def snapshot(self) -> Snapshot:
-        """This worker's series, labelled with the worker."""
-        mine = (("worker", self.worker),)
-        with self._lock:
-            counters = {
-                name: {(*mine, *key): value for key, value in series.items()}
-                for name, series in self._counters.items()
-            }
-            histograms = {
-                name: {(*mine, *key): list(counts) for key, counts in series.items()}
-                for name, series in self._histograms.items()
-            }
-        return counters, histograms
-
-    def publish(self) -> None:
-        """Write this worker's snapshot into the shared folder (atomically)."""
+    def render(self) -> bytes:
+        """The Prometheus text exposition: every worker's values summed, or this process's."""
         if self.shared is None:
-            return
-        counters, histograms = self.snapshot()
-        document = {
-            "counters": {n: [[list(k), v] for k, v in s.items()] for n, s in counters.items()},
-            "histograms": {n: [[list(k), c] for k, c in s.items()] for n, s in histograms.items()},
-        }
-        write_json_atomically(self.shared / f"{self.worker}.json", document)
-
-    def _peers(self) -> list[Snapshot]:
-        """The other workers' last snapshots (a worker silent for a minute is gone)."""
-        if self.shared is None:
-            return []
-        peers: list[Snapshot] = []
-        for path in sorted(self.shared.glob("*.json")):
-            if path.stem == self.worker or time.time() - _mtime(path) > PEER_TIMEOUT_S:
-                continue
-            try:
-                document: dict[str, Any] = json.loads(path.read_text())
-            except (OSError, ValueError):
-                continue
-            peers.append(
-                (
-                    {n: {_key(k): v for k, v in s} for n, s in document["counters"].items()},
-                    {n: {_key(k): c for k, c in s} for n, s in document["histograms"].items()},
-                )
-            )
-        return peers
-
-    def render(self) -> str:
-        counters: dict[str, dict[Labels, float]] = defaultdict(dict)
-        histograms: dict[str, dict[Labels, list[float]]] = defaultdict(dict)
-        for worker_counters, worker_histograms in (self.snapshot(), *self._peers()):
-            for name, series in worker_counters.items():
-                counters[name].update(series)
-            for name, hseries in worker_histograms.items():
-                histograms[name].update(hseries)
-        lines: list[str] = []
-        for name, series in sorted(counters.items()):
-            lines += [f"# HELP {name} {HELP.get(name, name)}", f"# TYPE {name} counter"]
-            lines += [f"{name}{_labels(key)} {value:g}" for key, value in sorted(series.items())]
-        for name, by_key in sorted(histograms.items()):
-            lines += [f"# HELP {name} {HELP.get(name, name)}", f"# TYPE {name} histogram"]
-            for key, counts in sorted(by_key.items()):
-                cumulative = 0.0
-                for bound, count in zip((*LATENCY_BUCKETS, "+Inf"), counts[:-1], strict=True):
-                    cumulative += count
-                    le = bound if isinstance(bound, str) else f"{bound:g}"
-                    lines.append(f"{name}_bucket{_labels((*key, ('le', le)))} {cumulative:g}")
-                lines.append(f"{name}_count{_labels(key)} {cumulative:g}")
-                lines.append(f"{name}_sum{_labels(key)} {counts[-1]:.6f}")
-        return "\n".join(lines) + "\n"
+            return generate_latest(self._registry)
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=str(self.shared))  # type: ignore[no-untyped-call]
+        return generate_latest(registry)
 
 
-PEER_TIMEOUT_S = 60.0
-Snapshot = tuple[dict[str, dict[Labels, float]], dict[str, dict[Labels, list[float]]]]
+Family = TypeVar("Family", Counter, Histogram)
 
 
-def _key(pairs: list[list[str]]) -> Labels:
-    return tuple((k, v) for k, v in pairs)
+def _child(
+    families: dict[str, Family],
+    children: dict[tuple[str, tuple[str, ...]], Family],
+    name: str,
+    labels: dict[str, str],
+) -> Family:
+    key = (name, tuple(labels.values()))
+    child = children.get(key)
+    if child is None:
+        family = families.get(name)
+        if family is None:
+            raise KeyError(f"{name} is not a declared collector metric")
+        child = children[key] = family.labels(**labels) if labels else family
+    return child
 
 
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except FileNotFoundError:
-        return 0.0
-
-
-def _labels(key: Labels) -> str:
-    if not key:
-        return ""
-    escaped = (f'{k}="{v}"'.replace("\n", " ") for k, v in key)
-    return "{" + ",".join(escaped) + "}"
+def _count_in(folder: Path) -> None:
+    """Switch this process's values to the files in ``folder``, unless its parent already did
+    (a worker started some other way than ``python -m collector``)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    multiprocess = getattr(values.ValueClass, "_multiprocess", False)
+    if not multiprocess or os.environ.get(MULTIPROCESS_DIR_ENV) != str(folder):
+        os.environ[MULTIPROCESS_DIR_ENV] = str(folder)
+        values.ValueClass = values.MultiProcessValue()  # type: ignore[no-untyped-call]

@@ -3,7 +3,8 @@
 :class:`KafkaSink` waits for the broker's acknowledgement (acks=all, idempotent producer)
 before a request is answered; a record the broker does not acknowledge within the delivery
 timeout goes to the fsync'd spool instead, and from then on new records go to the spool too
-(so they stay in order) until the replay task has drained it back into Kafka.
+(so they stay in order) until the replay task (:mod:`collector.replay`) has drained it back
+into Kafka.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from collector.metrics import Metrics
-from collector.spool import Record, Spool, SpoolFolder, spooled_bytes
+from collector.records import Record
+from collector.replay import SpoolReplay
+from collector.spool import Spool, spooled_bytes
 
 
 class Delivery(enum.StrEnum):
@@ -118,9 +121,7 @@ class KafkaSink:
         self._spool = spool
         self._spool_root = spool_root
         self._metrics = metrics
-        self._replay_interval_s = replay_interval_s
-        # Start in spool mode if a previous run left records behind: they go first.
-        self.spooling = not spool.is_empty()
+        self.replay = SpoolReplay(spool, self._produce, metrics, spool_root, replay_interval_s)
         self._poller: asyncio.Task[None] | None = None
         self._replayer: asyncio.Task[None] | None = None
         self._awaiting = 0  # records produced whose acknowledgement has not come yet
@@ -130,7 +131,7 @@ class KafkaSink:
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._poller = asyncio.create_task(self._poll_forever())
-        self._replayer = asyncio.create_task(self._replay_forever())
+        self._replayer = asyncio.create_task(self.replay.run())
 
     async def stop(self) -> None:
         for task in (self._replayer, self._poller):
@@ -161,7 +162,8 @@ class KafkaSink:
 
         One future per call, settled by the poll thread when the last acknowledgement
         arrives: per-record futures cost more than the produce itself."""
-        assert self._loop is not None
+        if self._loop is None:
+            raise RuntimeError("KafkaSink.start() must run before records are produced")
         if not records:
             return []
         acks = _Acknowledgements(self._loop, len(records))
@@ -186,63 +188,15 @@ class KafkaSink:
         return failed
 
     async def deliver(self, records: Sequence[Record]) -> Delivery:
-        if not self.spooling:
+        if not self.replay.spooling:
             failed = await self._produce(records)
             if not failed:
                 return Delivery.KAFKA
-            self.spooling = True
+            self.replay.spooling = True
             records = failed
         await asyncio.to_thread(self._spool.append, list(records))
         self._metrics.count("collector_spooled_total", len(records))
         return Delivery.SPOOL
-
-    async def replay_once(self) -> bool:
-        """Move the oldest segment of this worker's spool into Kafka; True if one moved."""
-        moved = await self._replay_segment(self._spool)
-        if moved is None or self._spool.is_empty():
-            self.spooling = False
-        return bool(moved)
-
-    async def _replay_segment(self, spool: Spool) -> bool | None:
-        """Move ``spool``'s oldest segment into Kafka: True if it moved, False if Kafka did
-        not take it (it stays, replayed whole later), None if the spool is empty."""
-        oldest = await asyncio.to_thread(spool.oldest)
-        if oldest is None:
-            return None
-        segment, records = oldest
-        if records and await self._produce(records):
-            return False
-        await asyncio.to_thread(spool.remove, segment)
-        self._metrics.count("collector_replayed_total", len(records))
-        return True
-
-    async def adopt_orphans(self) -> None:
-        """Replay the spool folders of workers that are gone (their lock is free)."""
-        if self._spool_root is None:
-            return
-        for path in await asyncio.to_thread(SpoolFolder.siblings, self._spool_root):
-            if path == self._spool.folder:
-                continue
-            folder = await asyncio.to_thread(SpoolFolder.adopt, path)
-            if folder is None:
-                continue  # its worker is alive and replays it itself
-            try:
-                orphan = Spool(path, self._spool.max_bytes)
-                while await self._replay_segment(orphan):
-                    pass
-            finally:
-                folder.release()
-
-    async def _replay_forever(self) -> None:
-        while True:
-            try:
-                moved = await self.replay_once()
-                if not moved and not self.spooling:
-                    await self.adopt_orphans()
-            except Exception:  # keep replaying; the next round retries the same segment
-                moved = False
-            if not moved:
-                await asyncio.sleep(self._replay_interval_s)
 
     def health(self) -> dict[str, Any]:
         """This worker's mode; the bytes waiting in every worker's spool (any worker spooling
@@ -254,8 +208,9 @@ class KafkaSink:
         )
         return {
             "sink": "kafka",
-            "mode": "spooling" if self.spooling or waiting else "direct",
+            "mode": "spooling" if self.replay.spooling or waiting else "direct",
             "spool_bytes": waiting,
+            **self.replay.health(),
         }
 
 

@@ -16,10 +16,11 @@ import fcntl
 import os
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
+
+from collector.records import Record
 
 SEGMENT_BYTES = 8 * 2**20
 
@@ -28,24 +29,17 @@ class SpoolFull(Exception):
     """The spool has reached its size bound."""
 
 
-@dataclass(frozen=True)
-class Record:
-    """One Kafka record: topic, key and the value bytes (JSON)."""
+def encode_line(record: Record) -> bytes:
+    """A record as one line of a segment file."""
+    return (
+        orjson.dumps({"t": record.topic, "k": record.key.decode(), "v": record.value.decode()})
+        + b"\n"
+    )
 
-    topic: str
-    key: bytes
-    value: bytes
 
-    def encode(self) -> bytes:
-        return (
-            orjson.dumps({"t": self.topic, "k": self.key.decode(), "v": self.value.decode()})
-            + b"\n"
-        )
-
-    @classmethod
-    def decode(cls, line: bytes) -> Record:
-        data = orjson.loads(line)
-        return cls(data["t"], data["k"].encode(), data["v"].encode())
+def decode_line(line: bytes) -> Record:
+    data = orjson.loads(line)
+    return Record(data["t"], data["k"].encode(), data["v"].encode())
 
 
 class Spool:
@@ -71,7 +65,7 @@ class Spool:
 
     def append(self, records: list[Record]) -> None:
         """Write ``records`` durably (fsync) or raise SpoolFull without writing any."""
-        data = b"".join(record.encode() for record in records)
+        data = b"".join(encode_line(record) for record in records)
         with self._lock:
             if self._size + len(data) > self.max_bytes:
                 raise SpoolFull(
@@ -131,7 +125,7 @@ def _decode_lines(raw: bytes) -> Iterator[Record]:
         if not line.strip():
             continue
         try:
-            yield Record.decode(line)
+            yield decode_line(line)
         except (orjson.JSONDecodeError, KeyError, TypeError):
             continue  # only a crash mid-append leaves a torn line, always the last one
 

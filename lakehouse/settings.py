@@ -111,11 +111,28 @@ DEMO_SITES = (
 )
 
 
+DEMO_WRITE_KEYS = frozenset(site.write_key for site in DEMO_SITES if site.write_key)
+"""Published in this repository: a site that uses one takes events from anyone."""
+
+
+class RateLimitSettings(BaseModel):
+    """Token buckets against floods, kept by each collector worker process (so a client may
+    reach ``collector.workers`` times these). A rate of 0 turns that limit off."""
+
+    address_rps: float = Field(
+        default=300, ge=0, description="requests/s one client address may send"
+    )
+    address_burst: int = Field(default=600, ge=1, description="requests above the rate at once")
+    site_rps: float = Field(default=5000, ge=0, description="requests/s one site may receive")
+    site_burst: int = Field(default=10_000, ge=1)
+
+
 class CollectorSettings(BaseModel):
     """The ingestion service: sites, limits, the spool and the tracker."""
 
     sites: tuple[SiteSettings, ...] = Field(
-        default=DEMO_SITES, description="JSON list in BEACON_COLLECTOR__SITES"
+        default=DEMO_SITES,
+        description="JSON list in BEACON_COLLECTOR__SITES; the demo sites only in `local`",
     )
     max_body_bytes: int = Field(default=512 * 1024, ge=1024)
     max_events_per_batch: int = Field(default=500, ge=1)
@@ -147,6 +164,10 @@ class CollectorSettings(BaseModel):
     delivery_timeout_s: float = Field(
         default=3.0, gt=0, le=60, description="wait for Kafka's ack before spooling an event"
     )
+    body_timeout_s: float = Field(
+        default=10.0, gt=0, le=300, description="time a request's body may take (408 after)"
+    )
+    rate_limits: RateLimitSettings = RateLimitSettings()
 
     @model_validator(mode="after")
     def _unique_site_refs(self) -> CollectorSettings:
@@ -225,6 +246,23 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _sites_outside_local(self) -> Settings:
+        if self.profile == "local":
+            return self
+        if "sites" not in self.collector.model_fields_set or not self.collector.sites:
+            raise ValueError(
+                f"collector.sites must be configured in the {self.profile} profile (the demo "
+                "sites exist only in `local`): set BEACON_COLLECTOR__SITES to a JSON list"
+            )
+        for site in self.collector.sites:
+            if site.write_key in DEMO_WRITE_KEYS:
+                raise ValueError(
+                    f"collector.sites: site {site.site_id} has a published demo write key; "
+                    "give it a secret one in BEACON_COLLECTOR__SITES"
+                )
+        return self
+
     @field_validator("host")
     @classmethod
     def _not_empty(cls, value: str) -> str:
@@ -300,6 +338,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 def _describe(error: ValidationError) -> str:
     first = error.errors()[0]
+    if not first["loc"]:  # a rule across settings: its message names them and the fix
+        return "invalid settings: " + first["msg"].removeprefix("Value error, ")
     where = ".".join(str(part) for part in first["loc"]) or "settings"
     env_name = ENV_PREFIX + "__".join(str(part) for part in first["loc"]).upper()
     value = first.get("input")

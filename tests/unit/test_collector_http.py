@@ -18,8 +18,9 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from collector.app import CollectorApp
+from collector.records import Record
 from collector.sink import Delivery, MemorySink
-from collector.spool import Record, SpoolFull
+from collector.spool import SpoolFull
 from lakehouse.settings import Settings, load_settings
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

@@ -1,40 +1,85 @@
-"""Metrics of several collector workers: each publishes, any one renders them all."""
+"""The collector's metrics: prometheus_client's exposition, and the sum over every worker
+process of the one port (multiprocess mode, each worker a real process here)."""
 
 from __future__ import annotations
 
 import os
-import time
+import subprocess
+import sys
 from pathlib import Path
 
-from collector.metrics import PEER_TIMEOUT_S, Metrics
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from collector.metrics import MULTIPROCESS_DIR_ENV, Metrics, share_between_workers
 
 
-def test_every_workers_series_render_with_a_worker_label(tmp_path: Path) -> None:
-    first = Metrics(worker="worker-0", shared=tmp_path)
-    second = Metrics(worker="worker-1", shared=tmp_path)
-    first.count("collector_events_accepted_total", 3, protocol="native")
-    second.count("collector_events_accepted_total", 5, protocol="native")
-    second.observe("collector_request_seconds", 0.003)
-    second.publish()
+def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
 
-    text = first.render()
-    assert 'collector_events_accepted_total{worker="worker-0",protocol="native"} 3' in text
-    assert 'collector_events_accepted_total{worker="worker-1",protocol="native"} 5' in text
-    assert 'collector_request_seconds_count{worker="worker-1"} 1' in text
-    assert text.count("# TYPE collector_events_accepted_total counter") == 1
 
-    # Its own series are live, not the last published ones.
-    first.publish()
-    first.count("collector_events_accepted_total", 1, protocol="native")
-    assert (
-        'collector_events_accepted_total{worker="worker-0",protocol="native"} 4' in first.render()
+def test_a_label_value_with_quotes_and_backslashes_renders_escaped() -> None:
+    metrics = Metrics()
+    awkward = 'say "hi" \\ C:\\path\nnext'
+    metrics.count("collector_events_rejected_total", reason=awkward)
+    text = metrics.render().decode()
+    assert 'reason="say \\"hi\\" \\\\ C:\\\\path\\nnext"' in text
+    assert samples(text)[("collector_events_rejected_total", (("reason", awkward),))] == 1
+
+
+def test_every_declared_series_is_there_and_an_unknown_name_is_an_error() -> None:
+    metrics = Metrics()
+    metrics.observe("collector_step_seconds", 0.002, step="parse")
+    text = metrics.render().decode()
+    for name in ("collector_requests_total", "collector_replay_failures_total"):
+        assert f"# TYPE {name} counter" in text
+    assert "# TYPE collector_request_seconds histogram" in text
+    assert 'collector_step_seconds_bucket{le="0.0025",step="parse"} 1.0' in text
+    assert "_created" not in text
+    with pytest.raises(KeyError, match="not a declared collector metric"):
+        metrics.count("collector_typo_total")
+
+
+def in_a_worker(folder: Path, code: str, inherit: bool = True) -> str:
+    """Run ``code`` with ``metrics = Metrics(shared=folder)`` in a process of its own, as a
+    worker of ``python -m collector`` (``inherit``: the variable set by the parent)."""
+    env = {k: v for k, v in os.environ.items() if k != MULTIPROCESS_DIR_ENV}
+    if inherit:
+        env[MULTIPROCESS_DIR_ENV] = str(folder)
+    program = (
+        "from pathlib import Path\nfrom collector.metrics import Metrics\n"
+        f"metrics = Metrics(shared=Path({str(folder)!r}))\n{code}\n"
     )
+    done = subprocess.run(
+        [sys.executable, "-c", program], env=env, capture_output=True, timeout=120, check=True
+    )
+    return done.stdout.decode()
 
 
-def test_a_worker_silent_for_a_minute_is_left_out(tmp_path: Path) -> None:
-    gone = Metrics(worker="worker-7", shared=tmp_path)
-    gone.count("collector_spooled_total", 2)
-    gone.publish()
-    stale = time.time() - PEER_TIMEOUT_S - 1
-    os.utime(tmp_path / "worker-7.json", (stale, stale))
-    assert "worker-7" not in Metrics(worker="worker-0", shared=tmp_path).render()
+def test_any_worker_renders_the_sum_of_every_workers_series(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "metrics"
+    (tmp_path / "metrics").mkdir()
+    (folder / "counter_999999.db").write_bytes(b"left by an earlier run")
+    monkeypatch.setenv(MULTIPROCESS_DIR_ENV, "restored after the test")
+    share_between_workers(folder)  # as the parent does before starting the workers
+    assert os.environ[MULTIPROCESS_DIR_ENV] == str(folder) and not any(folder.iterdir())
+
+    accepted = "metrics.count('collector_events_accepted_total', {n}, protocol='native')"
+    in_a_worker(folder, accepted.format(n=3))  # a worker that has exited still counts
+    in_a_worker(
+        folder,
+        accepted.format(n=5) + "\nmetrics.observe('collector_request_seconds', 0.003)",
+        inherit=False,  # started some other way: it finds the folder by itself
+    )
+    text = in_a_worker(folder, "print(metrics.render().decode())")
+    found = samples(text)
+    assert found[("collector_events_accepted_total", (("protocol", "native"),))] == 8
+    assert found[("collector_request_seconds_count", ())] == 1
+    assert found[("collector_request_seconds_bucket", (("le", "0.005"),))] == 1
+    assert text.count("# TYPE collector_events_accepted_total counter") == 1

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from lakehouse.settings import Settings, SettingsError, load_settings
+from lakehouse.settings import DEMO_SITES, Settings, SettingsError, SiteSettings, load_settings
 
 
 def test_defaults_are_the_documented_ports() -> None:
@@ -65,12 +66,48 @@ def test_two_services_on_one_port_is_refused(monkeypatch: pytest.MonkeyPatch) ->
         load_settings()
 
 
+SHOP = {"site_id": "shop", "write_key": "a-secret-write-key", "domains": ["shop.example"]}
+
+
 def test_docker_profile_addresses_services_by_name() -> None:
     settings = Settings(
         profile="docker",
         host="0.0.0.0",
-        collector={"salt_secret": "s" * 16},
+        collector={"salt_secret": "s" * 16, "sites": [SHOP]},
     )
     assert settings.kafka_bootstrap == "kafka:9092"
     assert settings.trino_url == "http://trino:8080"
     assert settings.table_location("raw/events") == "s3a://beacon-lakehouse/raw/events"
+
+
+def test_the_demo_sites_exist_only_in_the_local_profile(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().collector.sites == DEMO_SITES
+    monkeypatch.setenv("BEACON_PROFILE", "docker")
+    monkeypatch.setenv("BEACON_HOST", "0.0.0.0")
+    monkeypatch.setenv("BEACON_COLLECTOR__SALT_SECRET", "s" * 16)
+    for sites in (None, "[]"):
+        if sites is not None:
+            monkeypatch.setenv("BEACON_COLLECTOR__SITES", sites)
+        with pytest.raises(SettingsError) as raised:
+            load_settings()
+        message = str(raised.value)
+        assert "collector.sites" in message and "BEACON_COLLECTOR__SITES" in message
+        assert "\n" not in message
+    monkeypatch.setenv("BEACON_COLLECTOR__SITES", json.dumps([SHOP]))
+    assert [site.site_id for site in load_settings().collector.sites] == ["shop"]
+
+
+@pytest.mark.parametrize("demo", DEMO_SITES, ids=lambda site: site.site_id)
+def test_a_published_demo_write_key_is_refused_outside_local(
+    monkeypatch: pytest.MonkeyPatch, demo: SiteSettings
+) -> None:
+    monkeypatch.setenv("BEACON_PROFILE", "docker")
+    monkeypatch.setenv("BEACON_HOST", "0.0.0.0")
+    monkeypatch.setenv("BEACON_COLLECTOR__SALT_SECRET", "s" * 16)
+    copied = {**SHOP, "write_key": demo.write_key}
+    monkeypatch.setenv("BEACON_COLLECTOR__SITES", json.dumps([copied]))
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    message = str(raised.value)
+    assert "published demo write key" in message and "BEACON_COLLECTOR__SITES" in message
+    assert "\n" not in message and (demo.write_key or "") not in message

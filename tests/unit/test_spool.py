@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from collector.spool import Record, Spool, SpoolFolder, SpoolFull, spooled_bytes
+from collector.records import Record
+from collector.spool import Spool, SpoolFolder, SpoolFull, spooled_bytes
 
 
 def records(start: int, count: int) -> list[Record]:
@@ -89,16 +90,13 @@ def test_a_live_worker_replays_the_folder_of_one_that_is_gone(tmp_path: Path) ->
     from collections.abc import Sequence
 
     from collector.metrics import Metrics
-    from collector.sink import KafkaSink
+    from collector.replay import Round, SpoolReplay
 
-    class AcceptingSink(KafkaSink):
-        """Kafka that takes everything (the producer is never used)."""
+    produced: list[Record] = []
 
-        produced: list[Record]
-
-        async def _produce(self, batch: Sequence[Record]) -> list[Record]:
-            self.produced.extend(batch)
-            return []
+    async def kafka_takes_everything(batch: Sequence[Record]) -> list[Record]:
+        produced.extend(batch)
+        return []
 
     gone = SpoolFolder.claim(tmp_path)
     Spool(gone.path, 2**20).append(records(0, 3))
@@ -107,10 +105,11 @@ def test_a_live_worker_replays_the_folder_of_one_that_is_gone(tmp_path: Path) ->
     own = SpoolFolder.claim(tmp_path)
     gone.release()  # its process exited
 
-    sink = AcceptingSink("127.0.0.1:9", Spool(own.path, 2**20), Metrics(), spool_root=tmp_path)
-    sink.produced = []
-    asyncio.run(sink.adopt_orphans())
-    assert [r.key for r in sink.produced] == [b"k0", b"k1", b"k2"]  # not the live one's k3
+    replay = SpoolReplay(
+        Spool(own.path, 2**20), kafka_takes_everything, Metrics(), spool_root=tmp_path
+    )
+    assert asyncio.run(replay.replay_round()) is Round.MOVED
+    assert [r.key for r in produced] == [b"k0", b"k1", b"k2"]  # not the live one's k3
     assert SpoolFolder.siblings(tmp_path) == [busy.path]
     for folder in (busy, own):
         folder.release()

@@ -1,0 +1,106 @@
+"""The authorize step: which configured site each event of a request is for, whether that
+site takes the request (write key, Origin), and whether it is within its rate limit.
+
+A site is looked up once per request, however many of its events the request carries. An
+event its site refuses becomes a bad row (stage collector.authorize); a site over its rate
+limit throttles the whole request (answered 429, nothing accepted), since the client sends
+the request again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import Any
+
+from collector.limits import RateLimit, Throttled
+from collector.model import FORWARDED_CLIENT, ForwardedClient, Hit, Parsed, bad_row_of
+from collector.outcome import Outcome
+from collector.sites import Refusal, SiteDirectory, admit
+from collector.steps import Context
+from lakehouse.bad_rows import Stage
+
+
+@dataclass(frozen=True)
+class Admitted:
+    """An event that may go on to the event steps, with its request's context."""
+
+    index: int
+    event: dict[str, Any]
+    context: Context
+
+
+class Authorizer:
+    def __init__(
+        self,
+        sites: SiteDirectory,
+        site_limit: RateLimit,
+        secret: bytes,
+        max_age: timedelta,
+        max_future_skew: timedelta,
+    ) -> None:
+        self.sites = sites
+        self.site_limit = site_limit
+        self.secret = secret
+        self.max_age = max_age
+        self.max_future_skew = max_future_skew
+
+    def authorize(self, hit: Hit, parsed: Parsed, outcome: Outcome) -> list[Admitted]:
+        """The events their sites admit; refusals go to ``outcome`` as bad rows, a site over
+        its limit as ``outcome.throttled`` (and then no event is admitted)."""
+        admitted: list[Admitted] = []
+        contexts: dict[str, Context | Refusal] = {}
+        origin = hit.headers.get("origin")
+        write_key = parsed.credentials.write_key
+        for index, event in enumerate(parsed.events):
+            site_ref = str(event.get("site_id") or parsed.credentials.site_ref or "")
+            context = contexts.get(site_ref)
+            if context is None:
+                context = contexts[site_ref] = self._admit(hit, site_ref, write_key, origin)
+                if isinstance(context, Context):
+                    throttled = self._throttle(context)
+                    if throttled is not None:
+                        outcome.throttled = throttled
+                        return []
+            if isinstance(context, Refusal):
+                outcome.refusal = context
+                row = bad_row_of(
+                    hit, Stage.COLLECTOR_AUTHORIZE, context.reason, context.detail, event
+                )
+                outcome.bad.append((index, row))
+                continue
+            forwarded = event.pop(FORWARDED_CLIENT, None)
+            if forwarded is not None:
+                context = replace(context, hit=forwarded_hit(hit, forwarded, event))
+            admitted.append(Admitted(index, event, context))
+        return admitted
+
+    def _admit(
+        self, hit: Hit, site_ref: str, write_key: str | None, origin: str | None
+    ) -> Context | Refusal:
+        site = self.sites.resolve(site_ref or None, write_key)
+        if isinstance(site, Refusal):
+            return site
+        refusal = admit(site, hit.protocol, write_key, origin)
+        if refusal is not None:
+            return refusal
+        return Context(hit, site, self.secret, self.max_age, self.max_future_skew)
+
+    def _throttle(self, context: Context) -> Throttled | None:
+        site_id = context.site.site_id
+        wait = self.site_limit.take(site_id)
+        if wait is None:
+            return None
+        detail = f"site {site_id} is over its limit of {self.site_limit.rate:g} requests/s"
+        return Throttled("site", wait, detail)
+
+
+def forwarded_hit(hit: Hit, client: ForwardedClient, event: dict[str, Any]) -> Hit:
+    """The hit as the visitor a server-side sender speaks for would have made it. Such
+    senders send no Accept-Language of the visitor's; the event's language stands in, so the
+    browser-request rule that flags a missing one does not mark every forwarded visitor."""
+    headers = dict(hit.headers)
+    if client.user_agent:
+        headers["user-agent"] = client.user_agent
+        headers.setdefault("accept-language", str(event.get("language") or "*"))
+    return replace(hit, headers=headers, client_ip=client.ip or hit.client_ip)

@@ -1,0 +1,91 @@
+"""What a request came to, and how the collector answers it over HTTP.
+
+A request with any accepted event is a success (its bad events are listed beside the count);
+one with none gets the status of its refusal, 429 when it passed a rate limit, or 400 for
+bad events. Each protocol's successes look the way its clients expect; errors are JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from collector.limits import Throttled
+from collector.responses import Response
+from collector.sink import Delivery
+from collector.sites import Refusal
+from lakehouse.bad_rows import BadRow
+from lakehouse.schema import Protocol
+
+PIXEL = bytes.fromhex(
+    "47494638396101000100800000000000ffffff21f90401000000002c000000000100010000020144003b"
+)
+ERRORS_LISTED = 20
+RATE_LIMITED = "rate_limited"
+
+
+@dataclass
+class Outcome:
+    """What a request came to: accepted events, bad rows, and a request-level refusal."""
+
+    accepted: int = 0
+    bad: list[tuple[int | None, BadRow]] = field(default_factory=list)  # (event index, row)
+    refusal: Refusal | None = None
+    throttled: Throttled | None = None
+    delivery: Delivery | None = None
+
+    @property
+    def status(self) -> int:
+        """200 if anything was accepted; else 429 when throttled, the refusal's status, or 400
+        for bad events."""
+        if self.accepted:
+            return 200
+        if self.throttled is not None:
+            return 429
+        if self.refusal is not None:
+            return self.refusal.status
+        return 400 if self.bad else 200
+
+    def summary(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"accepted": self.accepted, "rejected": len(self.bad)}
+        why = None if self.accepted else self._why_refused()
+        if why is not None:
+            body["error"], body["detail"] = why
+        if self.bad:
+            body["errors"] = [
+                {"index": index, "reason": row.reason.value, "detail": row.detail}
+                for index, row in self.bad[:ERRORS_LISTED]
+            ]
+        return body
+
+    def _why_refused(self) -> tuple[str, str] | None:
+        """The reason and detail a request that accepted nothing answers with."""
+        if self.throttled is not None:
+            return RATE_LIMITED, self.throttled.detail
+        if self.refusal is not None:
+            return self.refusal.reason.value, self.refusal.detail
+        if self.bad:
+            return self.bad[0][1].reason.value, self.bad[0][1].detail
+        return None
+
+
+def throttled_response(throttled: Throttled) -> Response:
+    return Response.error(
+        429, RATE_LIMITED, throttled.detail, headers={"retry-after": throttled.retry_after}
+    )
+
+
+def protocol_response(protocol: Protocol, outcome: Outcome) -> Response:
+    """Each protocol answers the way its clients expect; errors are JSON everywhere."""
+    status = outcome.status
+    if status == 429 and outcome.throttled is not None:
+        return throttled_response(outcome.throttled)
+    if status >= 400:
+        return Response.json(status, outcome.summary())
+    if protocol is Protocol.SNOWPLOW:
+        return Response(200, PIXEL, "image/gif", {"cache-control": "no-store"})
+    if protocol is Protocol.GA4:
+        return Response(204)
+    if protocol is Protocol.SEGMENT:
+        return Response.json(200, {"success": True, **outcome.summary()})
+    return Response.json(202 if outcome.accepted else 200, outcome.summary())
