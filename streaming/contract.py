@@ -34,6 +34,8 @@ def _field_checks(field: EventField, value: Column) -> list[tuple[Column, str]]:
             checks.append(
                 (F.length(value) > field.max_length, f"longer than {field.max_length} characters")
             )
+        if field.pattern is not None:
+            checks.append((~value.rlike(field.pattern), f"does not match {field.pattern}"))
     if field.type is ColumnType.STRING_MAP:
         if field.max_length is not None:
             checks.append((F.size(value) > field.max_length, f"over {field.max_length} entries"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -33,16 +34,18 @@ def event(**fields: Any) -> dict[str, Any]:
     return {**base, **fields}
 
 
-def records(spark: SparkSession, values: list[str | None], topic: str = EVENTS_TOPIC) -> DataFrame:
+def records(
+    spark: SparkSession, values: Sequence[str | None], topic: str = EVENTS_TOPIC
+) -> DataFrame:
     rows = [(v, topic, 0, offset, KAFKA_TS) for offset, v in enumerate(values)]
     schema = "value string, topic string, partition int, offset long, kafka_ts timestamp"
     return spark.createDataFrame(rows, schema)
 
 
 def test_a_valid_event_becomes_a_raw_row_dated_by_its_client_time(
-    local_spark: SparkSession,
+    spark: SparkSession,
 ) -> None:
-    parsed = parse_records(records(local_spark, [json.dumps(event())]), BAD_TOPIC)
+    parsed = parse_records(records(spark, [json.dumps(event())]), BAD_TOPIC)
     (row,) = raw_events(parsed).collect()
     assert tuple(row.asDict()) == RAW_EVENTS.column_names
     assert row.event_id == "e-1" and row.properties == {"plan": "pro"}
@@ -55,7 +58,7 @@ def test_a_valid_event_becomes_a_raw_row_dated_by_its_client_time(
 
 
 def test_each_kind_of_bad_record_gets_its_reason_and_keeps_its_payload(
-    local_spark: SparkSession,
+    spark: SparkSession,
 ) -> None:
     values = [
         "not json",
@@ -65,7 +68,7 @@ def test_each_kind_of_bad_record_gets_its_reason_and_keeps_its_payload(
         json.dumps({k: v for k, v in event().items() if k not in ("event_id", "visitor_id")}),
         json.dumps(event(type="pageview")),
     ]
-    parsed = parse_records(records(local_spark, values), BAD_TOPIC)
+    parsed = parse_records(records(spark, values), BAD_TOPIC)
     assert raw_events(parsed).count() == 0
     bad = {row.payload: row for row in bad_rows(parsed).collect()}
     assert tuple(next(iter(bad.values())).asDict()) == RAW_EVENTS_BAD.column_names
@@ -88,9 +91,9 @@ def test_each_kind_of_bad_record_gets_its_reason_and_keeps_its_payload(
 
 
 def test_bad_ids_are_stable_and_dedupe_keys_distinct_per_offset(
-    local_spark: SparkSession,
+    spark: SparkSession,
 ) -> None:
-    frame = records(local_spark, ["x", "y"])
+    frame = records(spark, ["x", "y"])
     first = [
         r.bad_id for r in bad_rows(parse_records(frame, BAD_TOPIC)).orderBy("payload").collect()
     ]
@@ -103,7 +106,7 @@ def test_bad_ids_are_stable_and_dedupe_keys_distinct_per_offset(
 
 
 def test_every_rule_of_the_contract_is_enforced_on_kafka_records(
-    local_spark: SparkSession,
+    spark: SparkSession,
 ) -> None:
     breaking = {
         "url": event(url="https://shop.example/" + "x" * 2048),
@@ -112,9 +115,10 @@ def test_every_rule_of_the_contract_is_enforced_on_kafka_records(
         "empty": event(event_id=""),
         "properties": event(properties={f"k{n}": "v" for n in range(65)}),
         "value": event(properties={"long": "v" * 1025}),
+        "scheme": event(url="javascript:alert(1)"),
     }
     values = [json.dumps(v) for v in breaking.values()]
-    parsed = parse_records(records(local_spark, values), BAD_TOPIC)
+    parsed = parse_records(records(spark, values), BAD_TOPIC)
     assert raw_events(parsed).count() == 0
     detail = {row.payload: row.detail for row in bad_rows(parsed).collect()}
     by_case = {case: detail[json.dumps(v)] for case, v in breaking.items()}
@@ -126,6 +130,7 @@ def test_every_rule_of_the_contract_is_enforced_on_kafka_records(
         "empty": "breaks events.v1: event_id: must not be empty",
         "properties": "breaks events.v1: properties: over 64 entries",
         "value": "breaks events.v1: properties: a value longer than 1024 characters",
+        "scheme": "breaks events.v1: url: does not match (?i)^https?://",
     }
 
 
@@ -143,9 +148,9 @@ def collector_bad_row(**fields: Any) -> dict[str, Any]:
     return {**base, **fields}
 
 
-def test_a_collector_bad_row_is_appended_as_it_was_recorded(local_spark: SparkSession) -> None:
+def test_a_collector_bad_row_is_appended_as_it_was_recorded(spark: SparkSession) -> None:
     values = [json.dumps(collector_bad_row())]
-    parsed = parse_records(records(local_spark, values, BAD_TOPIC), BAD_TOPIC)
+    parsed = parse_records(records(spark, values, BAD_TOPIC), BAD_TOPIC)
     assert raw_events(parsed).count() == 0
     (row,) = bad_rows(parsed).collect()
     assert row.asDict() == {
@@ -158,14 +163,14 @@ def test_a_collector_bad_row_is_appended_as_it_was_recorded(local_spark: SparkSe
 
 
 def test_a_broken_record_of_the_bad_row_topic_is_a_bad_row_of_the_stream(
-    local_spark: SparkSession,
+    spark: SparkSession,
 ) -> None:
     values = [
         "{oops",
         json.dumps(collector_bad_row(stage="elsewhere")),
         json.dumps({k: v for k, v in collector_bad_row().items() if k != "payload"}),
     ]
-    parsed = parse_records(records(local_spark, values, BAD_TOPIC), BAD_TOPIC)
+    parsed = parse_records(records(spark, values, BAD_TOPIC), BAD_TOPIC)
     rows = {row.payload: row for row in bad_rows(parsed).collect()}
     assert {row.stage for row in rows.values()} == {"streaming.parse"}
     assert rows["{oops"].reason == "malformed"
