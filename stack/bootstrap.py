@@ -82,6 +82,8 @@ PYTHON_ENVS = (
     PythonEnv("airflow", ENVS_DIR / "airflow.txt", "airflow"),
     PythonEnv("superset", ENVS_DIR / "superset.txt", "superset"),
 )
+PARTS = (*COMPONENTS, *(env.name for env in PYTHON_ENVS))
+"""What ``beacon bootstrap --only`` can name, in install order."""
 
 
 def env_dir(settings: Settings, env: PythonEnv) -> Path:
@@ -244,12 +246,10 @@ def steps(settings: Settings, only: tuple[str, ...] = ()) -> list[Step]:
             lambda report: install_python_env(settings, env, report),
         )
 
-    every = [*(jvm(c) for c in COMPONENTS), *(python(e) for e in PYTHON_ENVS)]
-    unknown = [part for part in only if part not in {step.part for step in every}]
+    unknown = [part for part in only if part not in PARTS]
     if unknown:
-        raise BootstrapFailed(
-            f"unknown part {', '.join(unknown)}; choose from {', '.join(s.part for s in every)}"
-        )
+        raise BootstrapFailed(f"unknown part {', '.join(unknown)}; choose from {', '.join(PARTS)}")
+    every = [*(jvm(c) for c in COMPONENTS), *(python(e) for e in PYTHON_ENVS)]
     return [step for step in every if not only or step.part in only]
 
 

@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 
 from lakehouse.settings import load_settings
+from stack.bootstrap import PARTS
+from stack.bootstrap import bootstrap as install
 from stack.cli.output import console, say
 
 app = typer.Typer()
@@ -19,13 +21,11 @@ def bootstrap(
         list[str] | None,
         typer.Option(
             metavar="PART",
-            help="Install only these parts (repeat, or separate with commas): "
-            "kafka, spark, trino, airflow, superset.",
+            help=f"Install only these parts (repeat, or separate with commas): {', '.join(PARTS)}.",
         ),
     ] = None,
 ) -> int:
     """Install JVM artifacts and the Airflow/Superset environments (what is missing only)."""
-    from stack.bootstrap import bootstrap as install
     from stack.cli.progress import BootstrapView
 
     settings = load_settings()

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich import box
 from rich.table import Table
+from rich.text import Text
 
 from lakehouse.settings import load_settings
 from stack.cli.output import print_json, say, show
@@ -28,15 +29,14 @@ from stack.state import open_state_dir, remove_state_dir
 app = typer.Typer()
 
 HEALTH_STYLES = {"healthy": "green", "unhealthy": "bold red"}
+NAMES = ", ".join(service.name for service in SERVICES)
 
 
 @app.command()
 def up(
     services: Annotated[
         list[str] | None,
-        typer.Argument(
-            metavar="SERVICE", help="kafka, trino, collector, streaming", show_default=False
-        ),
+        typer.Argument(metavar="SERVICE", help=NAMES, show_default=False),
     ] = None,
 ) -> int:
     """Start services (all if none named, with what they depend on), wait until healthy."""
@@ -72,7 +72,7 @@ def status_table(rows: list[ServiceStatus]) -> Table:
         table.add_row(
             row.name,
             row.state,
-            f"[{HEALTH_STYLES.get(row.health, 'dim')}]{row.health}",
+            Text(row.health, style=HEALTH_STYLES.get(row.health, "dim")),
             str(row.pid or "-"),
             uptime(row.uptime_s),
             row.url,
@@ -109,9 +109,7 @@ def status(
 
 @app.command()
 def logs(
-    service: Annotated[
-        str, typer.Argument(metavar="SERVICE", help="kafka, trino, collector, streaming")
-    ],
+    service: Annotated[str, typer.Argument(metavar="SERVICE", help=NAMES)],
     lines: Annotated[int, typer.Option("-n", "--lines", help="Lines from the end.")] = 50,
     follow: Annotated[
         bool, typer.Option("-f", "--follow", help="Keep printing what is appended.")
