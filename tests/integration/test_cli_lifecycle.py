@@ -16,13 +16,44 @@ from tests.conftest import free_port
 BEACON = str(Path(sys.executable).parent / "beacon")
 
 
-def test_down_after_the_cli_crashed_mid_start_leaves_no_orphan(tmp_path: Path) -> None:
-    env = {
+def kafka_env(tmp_path: Path) -> dict[str, str]:
+    return {
         **os.environ,
         "BEACON_STATE_DIR": str(tmp_path / "state"),
         "BEACON_PORTS__KAFKA": str(free_port()),
         "BEACON_PORTS__KAFKA_CONTROLLER": str(free_port()),
     }
+
+
+def beacon(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [BEACON, *args], env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+def test_up_status_logs_down(tmp_path: Path) -> None:
+    env = kafka_env(tmp_path)
+    up = beacon("up", "kafka", env=env)
+    assert up.returncode == 0, up.stderr
+    assert "kafka: healthy in" in up.stdout
+    try:
+        again = beacon("up", "kafka", env=env)
+        assert again.returncode == 0 and "kafka: already running" in again.stdout
+
+        status = beacon("status", env=env)
+        assert status.returncode == 0, status.stderr
+        kafka_row = next(line for line in status.stdout.splitlines() if line.startswith("kafka"))
+        assert kafka_row.split()[1:3] == ["running", "healthy"]
+
+        logs = beacon("logs", "kafka", "-n", "3", env=env)
+        assert logs.returncode == 0 and 0 < len(logs.stdout.splitlines()) <= 3
+    finally:
+        down = beacon("down", env=env)
+    assert down.returncode == 0 and "kafka: stopped" in down.stdout
+
+
+def test_down_after_the_cli_crashed_mid_start_leaves_no_orphan(tmp_path: Path) -> None:
+    env = kafka_env(tmp_path)
     record_file = tmp_path / "state" / "run" / "kafka.json"
     starting = subprocess.Popen([BEACON, "up", "kafka"], env=env, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 90
@@ -34,19 +65,40 @@ def test_down_after_the_cli_crashed_mid_start_leaves_no_orphan(tmp_path: Path) -
     pgid = json.loads(record_file.read_text())["pgid"]
     assert group_alive(pgid)
 
-    status = subprocess.run(
-        [BEACON, "status", "--json"], env=env, capture_output=True, text=True, check=False
-    )
+    status = beacon("status", "--json", env=env)
     kafka = next(s for s in json.loads(status.stdout)["services"] if s["name"] == "kafka")
     assert kafka["state"] == "running" and kafka["pid"] == pgid
 
-    down = subprocess.run([BEACON, "down"], env=env, capture_output=True, text=True, check=True)
+    down = beacon("down", env=env)
+    assert down.returncode == 0, down.stderr
     assert "kafka: stopped" in down.stdout
     assert not group_alive(pgid)
     assert not record_file.exists()
 
-    reset = subprocess.run(
-        [BEACON, "down", "--reset"], env=env, capture_output=True, text=True, check=True
-    )
+    reset = beacon("down", "--reset", env=env)
+    assert reset.returncode == 0, reset.stderr
     assert "removed" in reset.stdout
     assert not (tmp_path / "state").exists()
+
+
+def test_an_interrupted_up_stops_what_it_was_starting(tmp_path: Path) -> None:
+    env = kafka_env(tmp_path)
+    record_file = tmp_path / "state" / "run" / "kafka.json"
+    starting = subprocess.Popen(
+        [BEACON, "up", "kafka"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 90
+    while not record_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert record_file.exists(), "kafka never started"
+    pgid = json.loads(record_file.read_text())["pgid"]
+    starting.send_signal(signal.SIGINT)  # Ctrl-C while it waits for health
+    _, stderr = starting.communicate(timeout=60)
+    assert starting.returncode == 130
+    assert stderr.strip().splitlines()[-1] == "beacon: interrupted"
+    assert not group_alive(pgid)
+    assert not record_file.exists()
