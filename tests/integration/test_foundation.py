@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,7 +16,7 @@ from lakehouse.tables import FOUNDATION_TABLES
 from lakehouse.tables.live import LIVE_MINUTE_METRICS
 from lakehouse.tables.raw import RAW_EVENTS
 from lakehouse.trino_sql import query
-from tests.kafka_topic import consume
+from tests.support.kafka import consume, produce
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -41,22 +40,6 @@ def kafka_event(index: int, now: datetime) -> dict[str, Any]:
         "country": "DE",
     }
     return EventV1.model_validate(event).model_dump(mode="json", exclude_none=True)
-
-
-def produce(settings: Settings, topic: str, events: list[dict[str, Any]]) -> None:
-    from kafka import KafkaProducer
-
-    producer = KafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap,
-        acks="all",
-        enable_idempotence=True,
-        key_serializer=str.encode,
-        value_serializer=lambda value: json.dumps(value).encode(),
-    )
-    for event in events:
-        producer.send(topic, key=f"{event['site_id']}:{event['visitor_id']}", value=event)
-    producer.flush(timeout=30)
-    producer.close()
 
 
 def test_topics_exist_with_the_configured_partitions(kafka: Settings) -> None:

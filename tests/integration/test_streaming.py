@@ -7,17 +7,12 @@ sets both times of its events.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import subprocess
-import sys
-import time
+import json
+import threading
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -25,79 +20,18 @@ import pytest
 from lakehouse.dimensions import METRIC_DIMENSIONS, TOTAL_DIMENSION
 from lakehouse.provision import create_delta_tables, create_views, register_in_trino
 from lakehouse.schema import EventV1
-from lakehouse.settings import Settings, StreamingSettings, settings_env
+from lakehouse.settings import Settings, StreamingSettings
 from lakehouse.tables.serving import SERVING_LIVE_VIEWS
 from lakehouse.trino_sql import query
 from streaming.job import STREAM_TABLES
-from streaming.progress import is_fresh, read_progress
-from tests.integration.test_foundation import produce
+from tests.support.kafka import produce, produce_raw
+from tests.support.streaming_job import StreamingJob
+from tests.support.waiting import wait_for
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 WATERMARK_S = 60
-REPO = Path(__file__).resolve().parents[2]
-
-
-class StreamingJob:
-    """`python -m streaming` as a child process, with the settings of this module."""
-
-    def __init__(self, settings: Settings, log: Path) -> None:
-        self.settings = settings
-        self.log = log
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        env = {**os.environ, **settings_env(self.settings)}
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "streaming"],
-                cwd=REPO,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        progress_file = self.settings.state_path / "streaming" / "progress.json"
-        progress_file.unlink(missing_ok=True)
-        wait_for(lambda: is_fresh(read_progress(self.settings), self.settings), 180, self)
-
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def kill(self) -> None:
-        """kill -9 the driver and its JVM, as a crash would."""
-        assert self.process is not None
-        progress = read_progress(self.settings) or {}
-        os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-        jvm = progress.get("jvm_pid")
-        if jvm:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(int(jvm), signal.SIGKILL)
-
-    def terminate(self, timeout_s: float = 120) -> int:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout_s)
-
-    def last_lines(self) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-30:])
-
-
-def wait_for(
-    condition: Callable[[], bool], timeout_s: float, job: StreamingJob | None = None
-) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        if job is not None and not job.alive():
-            raise AssertionError(f"streaming job exited:\n{job.last_lines()}")
-        time.sleep(0.5)
-    raise AssertionError(
-        "timed out" + (f"; job log:\n{job.last_lines()}" if job is not None else "")
-    )
 
 
 @pytest.fixture(scope="module")
@@ -235,12 +169,15 @@ def test_known_events_give_exact_counts_per_minute_and_dimension_late_ones_too(
     arrived = at(2, 50).isoformat()
     late_within = event(site, at(1, 55), "d", path="/late", country="DE", received_at=arrived)
     too_late = event(site, at(0, 30), "e", path="/too-late", country="DE", received_at=arrived)
+    # A record produced after them is read in their micro-batch or a later one (a batch reads
+    # all that is on the topic, far below max_offsets_per_trigger), and batches are written
+    # one after another: once its row is in live, theirs are written in full, so a wrong
+    # update by the one past the watermark would show.
+    after = event(f"{site}-after", at(2, 50), "f", received_at=arrived)
     produce(settings, settings.kafka.events_topic, [late_within, too_late])
-    wait_for(lambda: len(trino_raw_ids(settings, site)) == len(on_time) + 2, 60, job)
-    expected = expected_metrics([*on_time, late_within])
-    wait_for(lambda: trino_metrics(settings, site) == expected, 60, job)
-    time.sleep(3 * settings.streaming.trigger_interval_s)  # give a wrong update time to land
-    assert trino_metrics(settings, site) == expected
+    produce(settings, settings.kafka.events_topic, [after])
+    wait_for(lambda: bool(trino_metrics(settings, after["site_id"])), 60, job)
+    assert trino_metrics(settings, site) == expected_metrics([*on_time, late_within])
     assert trino_raw_ids(settings, site) == Counter(
         e["event_id"] for e in [*on_time, late_within, too_late]
     )
@@ -275,8 +212,6 @@ def test_known_events_give_exact_counts_per_minute_and_dimension_late_ones_too(
 
 
 def to_json(record: dict[str, Any]) -> str:
-    import json
-
     return json.dumps({k: v for k, v in record.items() if v is not None})
 
 
@@ -345,21 +280,9 @@ def test_every_stage_s_rejections_are_one_trino_query_away(
     assert counted and all(int(row[2]) >= 1 for row in counted)
 
 
-def produce_raw(settings: Settings, values: list[str], site: str) -> None:
-    from kafka import KafkaProducer
-
-    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
-    for value in values:
-        producer.send(settings.kafka.events_topic, key=site.encode(), value=value.encode())
-    producer.flush(timeout=30)
-    producer.close()
-
-
 def test_kill_9_mid_run_then_restart_keeps_every_event_once_and_live_equals_raw(
     job: StreamingJob, spark: SparkSession
 ) -> None:
-    import threading
-
     from pyspark.sql import functions as F
 
     from lakehouse.tables.live import LIVE_MINUTE_METRICS
@@ -383,27 +306,30 @@ def test_kill_9_mid_run_then_restart_keeps_every_event_once_and_live_equals_raw(
         for i in range(3000)
     ]
 
-    def send_slowly() -> None:
-        from kafka import KafkaProducer
+    def landed() -> int:
+        return sum(trino_raw_ids(settings, site).values())
 
-        producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
-        for start in range(0, len(sent), 100):
-            for record in sent[start : start + 100]:
-                key = f"{site}:{record['visitor_id']}".encode()
-                producer.send(settings.kafka.events_topic, key=key, value=to_json(record).encode())
-            producer.flush(timeout=30)
-            time.sleep(0.5)  # 3,000 events over about 15 s: the kill lands mid-run
-        producer.close()
+    killed = threading.Event()
 
-    sender = threading.Thread(target=send_slowly)
+    def send() -> None:
+        """Half the events, the other half once the job is dead: it dies mid-run."""
+        produce(settings, settings.kafka.events_topic, sent[: len(sent) // 2])
+        killed.wait(300)
+        produce(settings, settings.kafka.events_topic, sent[len(sent) // 2 :])
+
+    sender = threading.Thread(target=send)
     sender.start()
-    wait_for(lambda: sum(trino_raw_ids(settings, site).values()) >= 300, 60, job)
-    job.kill()  # mid-run: the sender is still producing
-    assert sum(trino_raw_ids(settings, site).values()) < len(sent)
+    try:
+        # The first rows in raw: their micro-batch may still be merging them into live.
+        wait_for(lambda: 0 < landed() < len(sent), 60, job, poll_s=0.1)
+        job.kill()
+    finally:
+        killed.set()
+    assert 0 < landed() < len(sent)
     sender.join()
     job.start()
 
-    wait_for(lambda: sum(trino_raw_ids(settings, site).values()) >= len(sent), 120, job)
+    wait_for(lambda: landed() >= len(sent), 120, job)
     ids = trino_raw_ids(settings, site)
     assert set(ids) == {e["event_id"] for e in sent} and set(ids.values()) == {1}
 

@@ -18,6 +18,7 @@ from lakehouse.tables.raw import RAW_EVENTS
 from stack.state import isolated_settings
 from streaming.job import STREAM_TABLES, ensure_tables
 from streaming.maintenance_thread import COMPACT_COMMITS, TableMaintenance
+from tests.support.micro_batches import micro_batch
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -72,7 +73,6 @@ def test_raw_events_are_compacted_every_25_commits(spark: SparkSession, tmp_path
     from delta.tables import DeltaTable
 
     from streaming.parse import raw_events
-    from tests.integration.test_streaming_rerun import micro_batch
 
     settings = isolated_settings(tmp_path / "state")
     ensure_tables(spark, settings)

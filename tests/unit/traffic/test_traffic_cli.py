@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import free_port
+from stack.supervisor import free_port
 
 BEACON = str(Path(sys.executable).parent / "beacon")
 
