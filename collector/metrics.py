@@ -111,7 +111,7 @@ class Metrics:
             )
             for s in HISTOGRAMS
         }
-        # A labelled series' child, by (name, label values): labels() costs more than inc().
+        # A labelled series' child, by (name, label values), looked up once (docs/tuning.md).
         self._counted: dict[tuple[str, tuple[str, ...]], Counter] = {}
         self._observed: dict[tuple[str, tuple[str, ...]], Histogram] = {}
 

@@ -41,7 +41,9 @@ def openapi_document(routes: Mapping[tuple[str, str], Route], settings: Settings
                 "200": {"description": "accepted (counts of accepted and rejected events)"},
                 "202": {"description": "accepted"},
                 "204": {"description": "accepted (GA4)"},
-                **{code: ERROR for code in ("400", "401", "403", "404", "413", "503")},
+                **{
+                    code: ERROR for code in ("400", "401", "403", "404", "408", "413", "429", "503")
+                },
             },
         }
         if method == "POST":

@@ -160,8 +160,8 @@ class KafkaSink:
     async def _produce(self, records: Sequence[Record]) -> list[Record]:
         """Produce and await every acknowledgement; the records that failed.
 
-        One future per call, settled by the poll thread when the last acknowledgement
-        arrives: per-record futures cost more than the produce itself."""
+        One future per call, settled when the last acknowledgement arrives, not one per record
+        (what a future costs beside a produce call: docs/tuning.md)."""
         if self._loop is None:
             raise RuntimeError("KafkaSink.start() must run before records are produced")
         if not records:
