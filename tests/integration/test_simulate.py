@@ -59,7 +59,6 @@ def end_offsets(settings: Settings) -> dict[Any, int]:
 
 
 def test_simulated_traffic_lands_in_kafka_as_the_truth_says(collector: Settings) -> None:
-    started = time.monotonic()
     traffic = generate(VISITORS, 42, datetime.now(UTC), timedelta(minutes=90))
     deliveries = plan(traffic, collector.collector.sites)
     truth = ground_truth(traffic)
@@ -104,7 +103,6 @@ def test_simulated_traffic_lands_in_kafka_as_the_truth_says(collector: Settings)
         for protocol, count in site["total"]["events_by_protocol"].items():
             expected_protocols[protocol] += count
     assert dict(by_protocol) == dict(expected_protocols)
-    assert time.monotonic() - started < 60
 
 
 def test_beacon_simulate_prints_the_summary_and_writes_the_truth(

@@ -1,24 +1,31 @@
 """The sender's rules against a scripted HTTP transport: order per visitor, retries on 5xx,
 a refused or partly rejected request reported with the collector's reason, an unreachable
-collector named."""
+collector named, progress after every request and its periodic lines."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 from datetime import UTC, datetime
 
 import httpx
 import pytest
 
+import traffic.send
 from lakehouse.settings import DEMO_SITES
 from traffic.model import generate
-from traffic.send import CollectorUnreachable, SendReport, send_async
+from traffic.send import (
+    CollectorUnreachable,
+    ProgressLines,
+    SendProgress,
+    SendReport,
+    send_async,
+)
 from traffic.wire import Delivery, plan
 
 NOW = datetime(2026, 3, 14, 15, 0, tzinfo=UTC)
 URL = "http://collector.test"
+SLEEP = asyncio.sleep
 
 
 def deliveries(visitors: int = 40) -> list[Delivery]:
@@ -26,7 +33,10 @@ def deliveries(visitors: int = 40) -> list[Delivery]:
 
 
 def run(
-    planned: list[Delivery], handler: httpx.MockTransport, rate: float | None = None
+    planned: list[Delivery],
+    handler: httpx.MockTransport,
+    rate: float | None = None,
+    progress: SendProgress = lambda _: None,
 ) -> SendReport:
     return asyncio.run(
         send_async(
@@ -34,7 +44,7 @@ def run(
             URL,
             concurrency=4,
             rate=rate,
-            progress=lambda _: None,
+            progress=progress,
             transport=handler,
             backoff_s=0.01,
         )
@@ -118,9 +128,66 @@ def test_an_unreachable_collector_is_named() -> None:
         run(deliveries(2), httpx.MockTransport(handler))
 
 
-def test_rate_limit_holds_events_per_second() -> None:
+class VirtualClock:
+    """The sender's clock, which moves only while the sender sleeps: its rate is exact."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        await SLEEP(0)  # still a turn of the event loop for the other requests
+
+
+def test_rate_limit_holds_events_per_second(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = VirtualClock()
+    monkeypatch.setattr(traffic.send, "time", clock)
+    monkeypatch.setattr(asyncio, "sleep", clock.sleep)
     planned = deliveries(4)[:6]
     events = sum(len(d.events) for d in planned)
-    report = run(planned, httpx.MockTransport(accepted), rate=events / 0.5)
-    assert report.seconds >= 0.4
-    assert json.dumps(dict(report.statuses))
+    report = run(planned, httpx.MockTransport(accepted), rate=10)
+    assert report.seconds == pytest.approx(events / 10)
+    assert report.statuses == {202: len(planned)}
+
+
+def test_progress_follows_every_request() -> None:
+    planned = deliveries(5)
+    seen: list[tuple[int, int, float]] = []
+
+    def follow(report: SendReport) -> None:
+        assert report.planned_requests == len(planned)
+        seen.append((report.requests, report.events, report.seconds))
+
+    report = run(planned, httpx.MockTransport(accepted), progress=follow)
+    assert [requests for requests, _, _ in seen] == list(range(len(planned) + 1))
+    assert seen[-1][1] == report.events == report.planned_events
+    assert [seconds for *_, seconds in seen] == sorted(seconds for *_, seconds in seen)
+
+
+def test_progress_lines_every_few_seconds_and_at_the_end() -> None:
+    lines: list[str] = []
+    say = ProgressLines(lines.append, every_s=3.0)
+    for requests, seconds in [(0, 0.1), (1, 2.9), (2, 3.0), (3, 5.0), (4, 6.5), (5, 6.6)]:
+        say(
+            SendReport(
+                planned_requests=5,
+                planned_events=50,
+                requests=requests,
+                events=10 * requests,
+                seconds=seconds,
+            )
+        )
+    assert lines == [
+        "  sent 2/5 requests (20/50 events), 7 events/s, 0 errors",
+        "  sent 4/5 requests (40/50 events), 6 events/s, 0 errors",
+        "  sent 5/5 requests (50/50 events), 8 events/s, 0 errors",
+    ]
+
+
+def test_nothing_to_send_is_one_line() -> None:
+    lines: list[str] = []
+    run([], httpx.MockTransport(accepted), progress=ProgressLines(lines.append))
+    assert lines == ["  sent 0/0 requests (0/0 events), 0 events/s, 0 errors"]
