@@ -5,6 +5,8 @@ from typing import Any
 
 from beacon_sdk import Client, SendResult
 
+FLUSH_S = 0.02  # a batch leaves this soon after its first event (by default, half a second)
+
 
 class Recorder:
     """A send function that answers from a script of results and records every batch."""
@@ -22,7 +24,14 @@ class Recorder:
 
 def test_events_are_batched_with_the_contract_fields() -> None:
     send = Recorder()
-    client = Client("http://collector", "demo-shop", batch_size=50, send=send, sleep=lambda s: None)
+    client = Client(
+        "http://collector",
+        "demo-shop",
+        batch_size=50,
+        flush_interval_s=FLUSH_S,
+        send=send,
+        sleep=lambda s: None,
+    )
     for n in range(120):
         client.track("signup", user_id=f"u{n}", properties={"plan": "pro", "seats": 3})
     assert client.flush(5)
@@ -40,7 +49,14 @@ def test_events_are_batched_with_the_contract_fields() -> None:
 def test_retryable_failures_are_retried_with_backoff_then_succeed() -> None:
     send = Recorder(SendResult(False, True, 503, "busy"), SendResult(False, True, None, "refused"))
     delays: list[float] = []
-    client = Client("http://collector", "s", send=send, sleep=delays.append, backoff_s=0.1)
+    client = Client(
+        "http://collector",
+        "s",
+        flush_interval_s=FLUSH_S,
+        send=send,
+        sleep=delays.append,
+        backoff_s=0.1,
+    )
     client.page("https://shop.example/", title="Home")
     assert client.flush(5)
     client.close()
@@ -50,7 +66,9 @@ def test_retryable_failures_are_retried_with_backoff_then_succeed() -> None:
 
 def test_a_client_error_is_not_retried() -> None:
     send = Recorder(SendResult(False, False, 400, "schema_violation"))
-    client = Client("http://collector", "s", send=send, sleep=lambda s: None)
+    client = Client(
+        "http://collector", "s", flush_interval_s=FLUSH_S, send=send, sleep=lambda s: None
+    )
     client.track("x")
     assert client.flush(5)
     client.close()
@@ -64,7 +82,9 @@ def test_a_full_queue_drops_and_counts_instead_of_blocking() -> None:
         release.wait(5)
         return SendResult(True, False, 202, "")
 
-    client = Client("http://collector", "s", max_queue=5, batch_size=1, send=blocked)
+    client = Client(
+        "http://collector", "s", max_queue=5, batch_size=1, flush_interval_s=FLUSH_S, send=blocked
+    )
     ids = [client.track("e") for _ in range(20)]
     assert client.dropped >= 10 and ids.count(None) == client.dropped
     release.set()
@@ -72,7 +92,14 @@ def test_a_full_queue_drops_and_counts_instead_of_blocking() -> None:
 
 
 def test_an_unreachable_collector_never_raises_into_the_caller() -> None:
-    client = Client("http://127.0.0.1:9", "s", max_retries=1, backoff_s=0.01, timeout_s=0.5)
+    client = Client(
+        "http://127.0.0.1:9",
+        "s",
+        flush_interval_s=FLUSH_S,
+        max_retries=1,
+        backoff_s=0.01,
+        timeout_s=0.5,
+    )
     assert client.track("e") is not None
     assert client.flush(10)
     client.close()
