@@ -6,17 +6,16 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from lakehouse.columns import ColumnType
+from lakehouse.columns import Column, ColumnType, Table
 from lakehouse.schema import (
     CLIENT_FIELDS,
     EVENT_FIELDS,
-    SCHEMA_ID,
     ClientEventV1,
     EventV1,
     Origin,
 )
 from lakehouse.tables import FOUNDATION_TABLES
-from lakehouse.tables.raw import RAW_EVENTS, RAW_EVENTS_BAD
+from lakehouse.tables.raw import RAW_EVENTS
 
 
 def client_event(**changes: Any) -> dict[str, Any]:
@@ -33,10 +32,6 @@ def client_event(**changes: Any) -> dict[str, Any]:
     }
     event.update(changes)
     return event
-
-
-def test_schema_is_versioned() -> None:
-    assert SCHEMA_ID == "events.v1"
 
 
 def test_a_good_client_event_validates() -> None:
@@ -107,25 +102,34 @@ def test_delta_and_trino_ddl_list_every_column_with_its_type() -> None:
     assert "PARTITIONED BY (event_date)" in delta
     assert "partitioned_by = ARRAY['event_date']" in trino
     assert "location = 'local:///raw/events'" in trino
-    assert delta.endswith(
-        "TBLPROPERTIES ('delta.autoOptimize.autoCompact' = 'false',"
-        " 'delta.checkpointInterval' = '1000',"
-        " 'delta.logRetentionDuration' = 'interval 1 hours',"
-        " 'delta.deletedFileRetentionDuration' = 'interval 1 hours',"
-        " 'delta.dataSkippingStatsColumns' = 'event_id,site_id,client_ts,received_at')"
-    )
+    listed = ", ".join(f"'{key}' = '{value}'" for key, value in RAW_EVENTS.properties)
+    assert delta.endswith(f"\nTBLPROPERTIES ({listed})")
 
 
 def test_comments_are_quoted_safely() -> None:
-    ddl = RAW_EVENTS_BAD.delta_ddl("/x")
-    assert "COMMENT 'typed reason, e.g. schema_violation, too_old'" in ddl
+    quoted = Table(
+        "raw",
+        "notes",
+        (Column("note", ColumnType.STRING, comment="the visitor's own words"),),
+        comment="what's said",
+    )
+    comment = "COMMENT 'the visitor''s own words'"
+    assert f"note STRING {comment}" in quoted.delta_ddl("/x")
+    assert f"note varchar {comment}" in quoted.trino_ddl("delta", "local:///x")
+    assert "\nCOMMENT 'what''s said'" in quoted.delta_ddl("/x")
 
 
-def test_every_table_has_unique_columns_and_known_partitions() -> None:
+def test_every_table_has_a_name_of_its_own() -> None:
     names = [t.qualified_name for t in FOUNDATION_TABLES]
     assert len(names) == len(set(names))
-    for table in FOUNDATION_TABLES:
-        assert set(table.partitioned_by) <= set(table.column_names)
+
+
+def test_a_table_repeating_a_column_or_partitioned_by_an_unknown_one_is_refused() -> None:
+    note = Column("note", ColumnType.STRING)
+    with pytest.raises(ValueError, match=r"raw\.notes repeats a column name"):
+        Table("raw", "notes", (note, note))
+    with pytest.raises(ValueError, match=r"raw\.notes partitions by unknown \['day'\]"):
+        Table("raw", "notes", (note,), partitioned_by=("day",))
 
 
 def test_every_column_type_maps_to_every_engine() -> None:
