@@ -7,6 +7,10 @@ after the later events of its visitor. 5xx, 429 and connection errors are retrie
 times with backoff; a 4xx, or an accepted request whose events were partly rejected, is a
 failure of the simulator (it sends only valid traffic) and is reported with the
 collector's reason.
+
+Progress is the running :class:`SendReport`, handed to a :data:`SendProgress` callback before
+the first request and after every request; :class:`ProgressLines` turns it into the periodic
+text lines of a log.
 """
 
 from __future__ import annotations
@@ -34,17 +38,51 @@ class CollectorUnreachable(Exception):
 
 @dataclass
 class SendReport:
-    requests: int = 0
+    planned_requests: int = 0
+    planned_events: int = 0
+    requests: int = 0  # requests answered or given up on, so far
     events: int = 0  # events in requests that succeeded
     statuses: Counter[int] = field(default_factory=Counter)  # final status per request
     retries: int = 0
     errors: int = 0  # requests that failed for good (retries exhausted, or refused)
     failures: list[str] = field(default_factory=list)  # the collector's reasons, first few
-    seconds: float = 0.0
+    seconds: float = 0.0  # since the send started, kept current while it runs
 
     @property
     def events_per_s(self) -> float:
         return self.events / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def done(self) -> bool:
+        return self.requests >= self.planned_requests
+
+
+SendProgress = Callable[[SendReport], None]
+"""Called with the running report before the first request and after every request: keep it
+cheap, it runs in the sender's event loop."""
+
+
+class ProgressLines:
+    """A :data:`SendProgress` that says a line of the report every ``every_s`` seconds of the
+    send and once at its end, e.g. ``  sent 120/900 requests (800/6000 events), 950 events/s,
+    0 errors``."""
+
+    def __init__(
+        self, say: Callable[[str], None] = print, every_s: float = PROGRESS_EVERY_S
+    ) -> None:
+        self.say = say
+        self.every_s = every_s
+        self.said_at = 0.0
+
+    def __call__(self, report: SendReport) -> None:
+        if not report.done and report.seconds - self.said_at < self.every_s:
+            return
+        self.said_at = report.seconds
+        self.say(
+            f"  sent {report.requests}/{report.planned_requests} requests "
+            f"({report.events}/{report.planned_events} events), "
+            f"{report.events_per_s:.0f} events/s, {report.errors} errors"
+        )
 
 
 def rejection(delivery: Delivery, response: httpx.Response) -> str | None:
@@ -107,14 +145,17 @@ async def send_async(
     *,
     concurrency: int = 8,
     rate: float | None = None,
-    progress: Callable[[str], None] = print,
+    progress: SendProgress | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
-    progress_every_s: float = PROGRESS_EVERY_S,
     backoff_s: float = BACKOFF_S,
 ) -> SendReport:
+    """Send every delivery; ``progress`` (default: :class:`ProgressLines` to stdout) follows
+    the running report."""
     url = url.rstrip("/")
-    report = SendReport()
-    total_events = sum(len(d.events) for d in deliveries)
+    on_progress = ProgressLines() if progress is None else progress
+    report = SendReport(
+        planned_requests=len(deliveries), planned_events=sum(len(d.events) for d in deliveries)
+    )
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     started = time.monotonic()
     async with httpx.AsyncClient(
@@ -125,15 +166,21 @@ async def send_async(
         rate_limit = _RateLimit(rate)
         previous: dict[str, asyncio.Task[None]] = {}
         tasks: list[asyncio.Task[None]] = []
-        last_report = time.monotonic()
+
+        def report_progress() -> None:
+            report.seconds = time.monotonic() - started
+            on_progress(report)
 
         async def deliver(delivery: Delivery, before: asyncio.Task[None] | None) -> None:
             try:
                 if before is not None:  # the visitor's previous request, however it ended
                     await asyncio.wait({before})
                 await _send_one(client, delivery, report, backoff_s)
+                report_progress()
             finally:
                 slots.release()
+
+        report_progress()
 
         for delivery in deliveries:
             await rate_limit.wait(len(delivery.events))
@@ -141,22 +188,9 @@ async def send_async(
             task = asyncio.create_task(deliver(delivery, previous.get(delivery.visitor)))
             previous[delivery.visitor] = task
             tasks.append(task)
-            now = time.monotonic()
-            if now - last_report >= progress_every_s:
-                last_report = now
-                progress(_progress_line(report, len(deliveries), total_events, now - started))
         await asyncio.gather(*tasks)
     report.seconds = time.monotonic() - started
-    progress(_progress_line(report, len(deliveries), total_events, report.seconds))
     return report
-
-
-def _progress_line(report: SendReport, requests: int, events: int, elapsed: float) -> str:
-    rate = report.events / elapsed if elapsed > 0 else 0.0
-    return (
-        f"  sent {report.requests}/{requests} requests ({report.events}/{events} events), "
-        f"{rate:.0f} events/s, {report.errors} errors"
-    )
 
 
 async def _send_one(
@@ -208,7 +242,7 @@ def send(
     *,
     concurrency: int = 8,
     rate: float | None = None,
-    progress: Callable[[str], None] = print,
+    progress: SendProgress | None = None,
 ) -> SendReport:
     """Send every delivery; see :func:`send_async`."""
     return asyncio.run(

@@ -11,7 +11,7 @@ from typing import Any
 
 from lakehouse.settings import Settings
 from traffic.model import MIN_SPAN, generate
-from traffic.send import SendReport, send
+from traffic.send import ProgressLines, SendProgress, SendReport, send
 from traffic.truth import ground_truth
 from traffic.wire import plan
 
@@ -59,9 +59,12 @@ def run(
     settings: Settings,
     say: Callable[[str], None] = print,
     now: datetime | None = None,
+    *,
+    progress: SendProgress | None = None,
 ) -> tuple[dict[str, Any], SendReport]:
     """Generate, send, write the truth; raises CollectorUnreachable, before anything is
-    sent or written, if the collector does not answer."""
+    sent or written, if the collector does not answer. ``progress`` follows the send
+    (default: its progress lines, to ``say``)."""
     check_span(options.span, settings)
     if options.visitors < 1:
         raise SimulationError("--visitors must be at least 1")
@@ -80,7 +83,7 @@ def run(
         options.collector_url,
         concurrency=options.concurrency,
         rate=options.rate,
-        progress=say,
+        progress=ProgressLines(say) if progress is None else progress,
     )
     options.truth_path.parent.mkdir(parents=True, exist_ok=True)
     options.truth_path.write_text(json.dumps(truth, indent=2) + "\n")

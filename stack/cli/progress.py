@@ -8,9 +8,8 @@ bar is off and every line is printed as it comes, as a log should read.
 
 from __future__ import annotations
 
-import re
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from rich.console import Console
 from rich.progress import (
@@ -24,6 +23,9 @@ from rich.progress import (
 )
 from rich.table import Column
 from rich.text import Text
+
+if TYPE_CHECKING:
+    from traffic.send import SendReport
 
 
 def _bar(console: Console, *columns: TextColumn) -> Progress:
@@ -98,30 +100,25 @@ class BootstrapView(_Live):
         self.progress.update(self.task, completed=index, detail="")
 
 
-# traffic.send's progress line, e.g. "  sent 120/900 requests (800/6000 events), 950 events/s,
-# 0 errors": the bar follows the requests and shows the rest beside it.
-SENT = re.compile(
-    r"sent (?P<done>\d+)/(?P<total>\d+) requests \((?P<events>\d+)/(?P<all_events>\d+) events\)"
-    r", (?P<rate>\d+) events/s, (?P<errors>\d+) errors"
-)
-
-
 class SendView(_Live):
-    """The simulator's ``say``: its send progress lines drive a bar over the requests; any
-    other line is kept as it is (and every line is, when the bar is off)."""
+    """The simulator's output: its lines are kept (:meth:`keep`); its send progress
+    (:meth:`sent`) moves a bar over the requests with the rest of the report beside it or,
+    when the bar is off, is the sender's periodic progress lines."""
 
     def __init__(self, console: Console) -> None:
-        super().__init__(_bar(console, TextColumn("{task.fields[detail]}")), "sending")
+        from traffic.send import ProgressLines  # not at the top: bootstrap need not load httpx
 
-    def __call__(self, line: str) -> None:
-        sent = SENT.search(line) if self.live else None
-        if sent is None:
-            self.keep(line)
+        super().__init__(_bar(console, TextColumn("{task.fields[detail]}")), "sending")
+        self.lines = ProgressLines(self.keep)
+
+    def sent(self, report: SendReport) -> None:
+        if not self.live:
+            self.lines(report)
             return
         self.progress.update(
             self.task,
-            completed=int(sent["done"]),
-            total=int(sent["total"]),
-            detail=f"{sent['events']}/{sent['all_events']} events, {sent['rate']} events/s, "
-            f"{sent['errors']} errors",
+            completed=report.requests,
+            total=report.planned_requests,
+            detail=f"{report.events}/{report.planned_events} events, "
+            f"{report.events_per_s:.0f} events/s, {report.errors} errors",
         )

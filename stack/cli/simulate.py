@@ -67,7 +67,7 @@ def simulate(
     )
     try:
         with SendView(console) as view:
-            result, report = run(options, settings, view)
+            result, report = run(options, settings, view.keep, progress=view.sent)
     except (CollectorUnreachable, SimulationError, UnknownSite) as error:
         raise BeaconError(str(error)) from None
     for line in report_lines(result, report, truth_path):

@@ -3,8 +3,6 @@ keeps what scripts and logs read plain."""
 
 from __future__ import annotations
 
-import asyncio
-import io
 import json
 import os
 import socket
@@ -12,13 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import httpx
 import pytest
-from rich.console import Console
 
-from stack.cli.progress import SENT, BootstrapView, SendView
 from tests.conftest import free_port
-from traffic.send import send_async
 
 BEACON = str(Path(sys.executable).parent / "beacon")
 
@@ -147,45 +141,3 @@ def test_help_exits_zero(isolated: dict[str, str]) -> None:
     result = beacon("--help", env=isolated)
     assert result.returncode == 0, result.stderr
     assert all(command in result.stdout for command in ("up", "status", "tables", "simulate"))
-
-
-def test_the_send_bar_reads_the_progress_lines_of_traffic_send() -> None:
-    lines: list[str] = []
-    collector = httpx.MockTransport(lambda request: httpx.Response(200))
-    asyncio.run(send_async([], "http://collector", progress=lines.append, transport=collector))
-    sent = SENT.search(lines[-1])
-    assert sent is not None and sent["done"] == sent["total"] == "0"
-
-
-def test_the_send_bar_in_a_terminal_and_off_it() -> None:
-    progress = "  sent 3/10 requests (20/70 events), 40 events/s, 0 errors"
-    screen = io.StringIO()
-    with SendView(Console(file=screen, force_terminal=True, width=100)) as view:
-        view("simulating 5 visitors")
-        view(progress)
-        (task,) = view.progress.tasks
-        assert (task.completed, task.total) == (3, 10)
-    assert "simulating 5 visitors" in screen.getvalue()
-
-    log = io.StringIO()
-    with SendView(Console(file=log, force_terminal=False)) as view:
-        view("simulating 5 visitors")
-        view(progress)
-    assert log.getvalue().splitlines() == ["simulating 5 visitors", progress]
-
-
-def test_the_bootstrap_view_off_a_terminal_prints_each_step_as_a_log_line() -> None:
-    log = io.StringIO()
-    with BootstrapView(Console(file=log, force_terminal=False)) as view:
-        view.step(1, 2, "JVM artifacts: kafka")
-        view.output("    Downloaded from central: kafka.jar")
-        view.step_done(1, 2, "JVM artifacts: kafka", True, 1.25)
-        view.step(2, 2, "Python env: airflow")
-        view.step_done(2, 2, "Python env: airflow", False, 0.0)
-    assert log.getvalue().splitlines() == [
-        "[1/2] JVM artifacts: kafka ...",
-        "    Downloaded from central: kafka.jar",
-        "[1/2] JVM artifacts: kafka: installed (1.2s)",
-        "[2/2] Python env: airflow ...",
-        "[2/2] Python env: airflow: already installed (0.0s)",
-    ]
