@@ -30,6 +30,9 @@ VISITOR_UA = (
 )
 
 
+SEGMENT_AUTH = ("demo-shop-write-key", "")  # Basic auth: the write key, no password
+
+
 def collected(settings: Settings, wanted: set[str]) -> dict[str, dict[str, Any]]:
     """events.v1 records by event_id, validated against the contract."""
     return {
@@ -42,14 +45,19 @@ def base_url(settings: Settings) -> str:
     return f"http://{settings.host}:{settings.ports.collector}"
 
 
-def test_segment_analytics_python(collector: Settings) -> None:
-    errors: list[str] = []
-    client = SegmentClient(
-        "demo-shop-write-key",
-        host=base_url(collector),
+def segment_client(settings: Settings, errors: list[str]) -> SegmentClient:
+    """analytics-python sending each call at once, its errors kept in ``errors``."""
+    return SegmentClient(
+        SEGMENT_AUTH[0],
+        host=base_url(settings),
         sync_mode=True,
         on_error=lambda error, batch: errors.append(str(error)),
     )
+
+
+def test_segment_analytics_python(collector: Settings) -> None:
+    errors: list[str] = []
+    client = segment_client(collector, errors)
     context = {"userAgent": VISITOR_UA, "ip": "81.2.69.160", "locale": "en-GB"}
     _, track = client.track(
         user_id="u-1", event="Order Completed", properties={"revenue": 42.5}, context=context
@@ -169,17 +177,9 @@ def _single_matching(settings: Settings, match: Callable[[dict[str, Any]], bool]
     return found[0].value
 
 
-SEGMENT_AUTH = ("demo-shop-write-key", "")
-
-
 def test_segment_alias_and_group_land_as_identity_events(collector: Settings) -> None:
     errors: list[str] = []
-    client = SegmentClient(
-        "demo-shop-write-key",
-        host=base_url(collector),
-        sync_mode=True,
-        on_error=lambda error, batch: errors.append(str(error)),
-    )
+    client = segment_client(collector, errors)
     _, alias = client.alias(previous_id="anon-3", user_id="u-3")
     _, group = client.group(user_id="u-3", group_id="acme", traits={"plan": "enterprise"})
     assert errors == []
@@ -249,7 +249,7 @@ def test_a_segment_batch_is_bounded_by_bytes_not_by_count(collector: Settings) -
         {"type": "track", "event": "Tick", "anonymousId": "a-many", "messageId": str(uuid.uuid4())}
         for _ in range(1_200)
     ]
-    segment_post("demo-shop-write-key", host=base_url(collector), batch=batch)  # raises on 4xx
+    segment_post(SEGMENT_AUTH[0], host=base_url(collector), batch=batch)  # raises on 4xx
     assert len(collected(collector, {m["messageId"] for m in batch})) == 1_200
 
 
