@@ -9,12 +9,13 @@ from urllib.parse import SplitResult, unquote_plus, urlsplit
 from publicsuffixlist import PublicSuffixList
 
 from collector.enrich import referrer_hosts as hosts
+from lakehouse.schema import EVENT_FIELDS
 
 HOST_CACHE_SIZE = 16384
 URL_CACHE_SIZE = 16_384
-UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
-UTM_MAX_LENGTH = 256
-PATH_MAX_LENGTH = 1024
+_BOUNDS = {field.name: field.max_length or 0 for field in EVENT_FIELDS}
+UTM_FIELDS = tuple(name for name in _BOUNDS if name.startswith("utm_"))
+PATH_MAX_LENGTH = _BOUNDS["path"]
 ANDROID_APP_SCHEME = "android-app://"
 SEARCH_SUBDOMAINS = frozenset({"", "www", "m", "cn", "search"})
 
@@ -151,7 +152,7 @@ def campaign_from_url(url: str | None) -> dict[str, str]:
         if name in UTM_FIELDS and name not in found:
             value = (unquote_plus(raw) if "%" in raw or "+" in raw else raw).strip()
             if value:
-                found[name] = value[:UTM_MAX_LENGTH]
+                found[name] = value[: _BOUNDS[name]]
     return found
 
 
