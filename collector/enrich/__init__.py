@@ -19,7 +19,7 @@ from collector.enrich.visitor import daily_salt, utc_day, visitor_hash, visitor_
 
 
 def warm_up() -> None:
-    """Load the parsers and data sets now (about a second) rather than on the first event."""
+    """Load the parsers and data sets now rather than on the first event."""
     parse_user_agent.__wrapped__("Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0")
     user_agent_bot_reason.__wrapped__("Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0")
     geo_database()

@@ -37,7 +37,7 @@ NOWHERE = IpLocation(None, None, False)
 
 @cache
 def geo_database() -> GeoIP2Fast:
-    """The loaded data (about half a second the first time); call it at start-up to warm up."""
+    """The loaded data (loaded once, on the first call); call it at start-up to warm up."""
     # geoip2fast sets these two variables at import; they must not leak into our children.
     saved = {name: os.environ.get(name) for name in ("PYTHONWARNINGS", "PYTHONIOENCODING")}
     with warnings.catch_warnings():  # its source has invalid escapes, warned at compile

@@ -37,7 +37,7 @@ def _public_suffixes() -> PublicSuffixList:
 @lru_cache(maxsize=URL_CACHE_SIZE)
 def split_url(url: str) -> SplitResult | None:
     """``urlsplit`` of a stripped URL, cached: pages and referrers repeat across events, and
-    splitting is the main cost of the referrer, path and campaign steps."""
+    the referrer, path and campaign steps each need the same split."""
     try:
         return urlsplit(url.strip())
     except ValueError:  # e.g. an unbalanced IPv6 bracket

@@ -1,8 +1,8 @@
 """User agent -> browser, browser version, operating system and device type.
 
 Parsing uses ua-parser with its builtin (regularly released) regexes and the native
-ua-parser-rs resolver, the fastest maintained option; results are cached per user agent
-because a site's traffic repeats a few hundred user agents.
+ua-parser-rs resolver; results are cached per user agent because a site's traffic
+repeats the same user agents.
 """
 
 from __future__ import annotations
