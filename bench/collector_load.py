@@ -4,7 +4,10 @@ Starts its own Kafka broker and collectors on free loopback ports in a temporary
 drives them with wrk (bounded by duration), and prints, for each target:
   - bare ASGI: a minimal ASGI app that only decodes the JSON body (the framework ceiling),
   - collector, discard sink: the whole pipeline, records dropped instead of produced,
+  - Starlette, discard sink: the same pipeline behind Starlette's router and CORS middleware
+    instead of the collector's own ASGI routing (bench/starlette_collector.py), the peer baseline,
   - collector, Kafka: the whole pipeline with acks=all produce to the real broker.
+The collectors' rate limits are off: all the load comes from one address.
 
     .venv/bin/python bench/collector_load.py [--seconds 10] [--connections 32] [--batch 20]
                                              [--warmup 5]
@@ -15,6 +18,7 @@ Needs wrk (`make bench-tools` installs it). Everything stops by itself at the en
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import re
 import shutil
@@ -27,6 +31,7 @@ from pathlib import Path
 import httpx
 
 from bench.workdir import discard, run_dir
+from collector.metrics import MULTIPROCESS_DIR_ENV, share_between_workers
 from lakehouse.settings import Settings, settings_env
 from stack.kafka_broker import KAFKA
 from stack.lifecycle import start_service, supervisor_for
@@ -191,6 +196,40 @@ def measure(target: str, url: str, args: argparse.Namespace, script: Path) -> li
     return results
 
 
+def collector_targets(settings: Settings) -> list[tuple[str, str, list[str]]]:
+    """(label, sink, command) of each collector measured: its own ASGI app, and the same
+    pipeline behind Starlette, with as many worker processes."""
+    own = [sys.executable, "-m", "collector"]
+    starlette = [
+        *(sys.executable, "-m", "uvicorn", "bench.starlette_collector:starlette_app", "--factory"),
+        *("--workers", str(settings.collector.workers), "--host", settings.host),
+        *("--port", str(settings.ports.collector), "--loop", "uvloop", "--http", "httptools"),
+        *("--no-access-log", "--log-level", "warning"),
+    ]
+    targets = [("collector, discard sink", "discard", own)]
+    if importlib.util.find_spec("starlette") is not None:
+        targets.append(("Starlette, discard sink", "discard", starlette))
+    else:
+        print("  (no Starlette baseline: pip install starlette to measure it)", flush=True)
+    return [*targets, ("collector, Kafka acks=all", "kafka", own)]
+
+
+def target_env(settings: Settings, sink: str) -> dict[str, str]:
+    """A collector's environment: ``sink``, no rate limits, a fresh metrics folder."""
+    collector = settings.collector.model_copy(
+        update={
+            "sink": sink,
+            "rate_limits": settings.collector.rate_limits.model_copy(
+                update={"address_rps": 0, "site_rps": 0}
+            ),
+        }
+    )
+    folder = settings.state_path / "collector" / "metrics"
+    share_between_workers(folder)
+    env = settings_env(settings.model_copy(update={"collector": collector}))
+    return {**inherited_env(), **env, MULTIPROCESS_DIR_ENV: str(folder)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -248,21 +287,13 @@ def main() -> int:
             stop_server(server)
 
         start_service(KAFKA, settings, supervisor)
-        for sink in ("discard", "kafka"):
-            sink_settings: Settings = settings.model_copy(
-                update={"collector": settings.collector.model_copy(update={"sink": sink})}
-            )
+        url = f"http://{settings.host}:{settings.ports.collector}"
+        for label, sink, command in collector_targets(settings):
             server = start_server(
-                [sys.executable, "-m", "collector"],
-                {**inherited_env(), **settings_env(sink_settings)},
-                workdir / f"collector-{sink}.log",
+                command, target_env(settings, sink), workdir / f"{label.split(',')[0]}-{sink}.log"
             )
-            url = f"http://{settings.host}:{settings.ports.collector}"
             try:
                 wait_up(f"{url}/health")
-                label = (
-                    "collector, discard sink" if sink == "discard" else "collector, Kafka acks=all"
-                )
                 results += measure(label, url, args, script)
             finally:
                 stop_server(server)
@@ -275,15 +306,21 @@ def main() -> int:
             f"{r.target:<28} {r.mode:<18} {r.requests_per_s:>9.0f} {r.events_per_s:>10.0f} "
             f"{r.p50_ms:>8.2f} {r.p99_ms:>8.2f}"
         )
-    by_key = {(r.target.split(" ")[0] + r.target[-5:], r.mode.split(" ")[0]): r for r in results}
     for mode in ("batched", "single"):
-        bare_r = next(r for r in results if r.target.startswith("bare") and r.mode.startswith(mode))
-        kafka_r = next(r for r in results if "Kafka" in r.target and r.mode.startswith(mode))
+        of_mode = {r.target: r for r in results if r.mode.startswith(mode)}
+        bare_r = of_mode["bare ASGI (decode only)"]
+        kafka_r = of_mode["collector, Kafka acks=all"]
         print(
             f"{mode}: collector with Kafka reaches {kafka_r.events_per_s / bare_r.events_per_s:.1%}"
-            f" of the bare ASGI ceiling"
+            " of the bare ASGI ceiling"
         )
-    del by_key
+        starlette_r = of_mode.get("Starlette, discard sink")
+        if starlette_r is not None:
+            own_r = of_mode["collector, discard sink"]
+            print(
+                f"{mode}: behind Starlette the discard-sink collector takes "
+                f"{starlette_r.events_per_s / own_r.events_per_s:.1%} of its own app's events/s"
+            )
     discard(workdir, keep=False)
     return 0
 

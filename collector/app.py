@@ -22,7 +22,7 @@ import orjson
 
 from collector.bodies import BodyTimeout, BodyTooLarge, Receive, gunzip, read_body
 from collector.enrich import warm_up
-from collector.limits import Monotonic, RateLimit, Throttled
+from collector.limits import Monotonic, RateLimit, Throttled, address_key
 from collector.metrics import CONTENT_TYPE, Metrics
 from collector.model import Hit
 from collector.openapi import openapi_document
@@ -207,7 +207,7 @@ class CollectorApp:
         return protocol_response(protocol, outcome)
 
     def throttle_address(self, address: str) -> Throttled | None:
-        wait = self.address_limit.take(address)
+        wait = self.address_limit.take(address_key(address))
         if wait is None:
             return None
         self.metrics.count("collector_rate_limited_total", limit="address")

@@ -8,6 +8,7 @@ client may reach up to that many times a limit.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import time
 from collections import OrderedDict
@@ -76,3 +77,14 @@ class RateLimit:
             bucket.tokens -= 1
             return None
         return (1 - bucket.tokens) / self.rate
+
+
+def address_key(address: str) -> str:
+    """The key of a client address's bucket: an IPv6 address counts with its /64 (a single
+    host usually holds a whole /64 and may send from any address in it)."""
+    if ":" not in address:
+        return address
+    try:
+        return str(ipaddress.IPv6Network(f"{address}/64", strict=False))
+    except ValueError:
+        return address

@@ -23,7 +23,8 @@ from stack.kafka_broker import KAFKA
 from stack.lifecycle import start_service, supervisor_for
 from stack.state import isolated_settings
 from stack.supervisor import Supervisor
-from tests.kafka_topic import events_by_id
+from tests.support.kafka import events_by_id
+from tests.support.waiting import wait_for
 
 HEADERS = {
     "content-type": "application/json",
@@ -59,14 +60,13 @@ def batch(count: int) -> list[dict[str, Any]]:
     ]
 
 
-def wait_drained(url: str, timeout_s: float = 90) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        health: dict[str, Any] = httpx.get(f"{url}/health", timeout=5).json()
-        if health["mode"] == "direct" and health["spool_bytes"] == 0:
-            return health
-        time.sleep(0.5)
-    raise AssertionError(f"spool not drained: {health}")
+def health(url: str) -> dict[str, Any]:
+    found: dict[str, Any] = httpx.get(f"{url}/health", timeout=5).json()
+    return found
+
+
+def wait_drained(url: str, timeout_s: float = 90) -> None:
+    wait_for(lambda: health(url)["mode"] == "direct" and health(url)["spool_bytes"] == 0, timeout_s)
 
 
 def test_kafka_down_during_load_loses_nothing(own_stack: tuple[Settings, Supervisor]) -> None:
@@ -89,10 +89,10 @@ def test_kafka_down_during_load_loses_nothing(own_stack: tuple[Settings, Supervi
 
     loader = threading.Thread(target=load)
     loader.start()
-    time.sleep(1.0)
+    wait_for(lambda: len(sent) >= 200, 60, poll_s=0.05)  # delivered to Kafka directly
     supervisor.stop("kafka")
-    time.sleep(4.0)
-    spooling = httpx.get(f"{url}/health").json()
+    wait_for(lambda: health(url)["mode"] == "spooling", 60)  # past the delivery timeout
+    spooling = health(url)
     start_service(KAFKA, settings, supervisor)
     loader.join(timeout=240)
     assert done.is_set()
@@ -113,7 +113,7 @@ def test_a_restarted_collector_replays_its_spool(own_stack: tuple[Settings, Supe
     events = batch(50)
     response = httpx.post(f"{url}/x/b", content=json.dumps(events), headers=HEADERS, timeout=30)
     assert response.status_code == 202
-    assert httpx.get(f"{url}/health").json()["spool_bytes"] > 0
+    assert health(url)["spool_bytes"] > 0
     supervisor.stop("collector")  # stops with the events still in the spool
     spool = settings.state_path / "collector" / "spool"
     assert any(spool.glob("worker-*/*.jsonl"))

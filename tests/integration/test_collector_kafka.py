@@ -11,7 +11,7 @@ import httpx
 
 from lakehouse.schema import EventV1
 from lakehouse.settings import Settings
-from tests.kafka_topic import consume, events_by_id
+from tests.support.kafka import consume, events_by_id
 
 BROWSER = {
     "user-agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "

@@ -12,7 +12,6 @@ import asyncio
 import json
 import socket
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -26,6 +25,7 @@ from collector.app import CollectorApp
 from collector.sink import MemorySink
 from lakehouse.settings import load_settings
 from stack.supervisor import free_port
+from tests.support.waiting import wait_for
 
 FLOOD_MAX = 600  # requests the flooder sends at most
 BYSTANDER_REQUESTS = 5
@@ -47,10 +47,8 @@ def collector_url(tmp_path: Path) -> Iterator[str]:
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + DEADLINE_S
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the collector did not start"
-        time.sleep(0.05)
+    wait_for(lambda: server.started or not thread.is_alive(), DEADLINE_S, poll_s=0.05)
+    assert server.started, "the collector did not start"
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=DEADLINE_S)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import MutableMapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import httpx
 import pytest
 
 from collector.app import CollectorApp
-from collector.limits import RateLimit
+from collector.limits import RateLimit, address_key
 from collector.metrics import Metrics
 from collector.sink import MemorySink
 from lakehouse.settings import load_settings
@@ -63,6 +64,13 @@ def test_a_rate_of_zero_is_no_limit_and_old_keys_are_forgotten() -> None:
     assert limit.take("a") is None
     with pytest.raises(ValueError, match="at least 1"):
         RateLimit(rate=1, burst=0)
+
+
+def test_an_ipv6_client_counts_with_its_slash_64() -> None:
+    assert address_key("2001:db8:1:2:aaaa::1") == address_key("2001:db8:1:2:bbbb::2")
+    assert address_key("2001:db8:1:3::1") != address_key("2001:db8:1:2::1")
+    assert address_key("203.0.113.7") == "203.0.113.7"
+    assert address_key("not an address: at all") == "not an address: at all"
 
 
 def limited_app(tmp: Path, clock: FakeMonotonic, **limits: float) -> tuple[CollectorApp, Metrics]:
@@ -120,7 +128,7 @@ def test_a_site_over_its_limit_gets_429_and_other_sites_go_on(tmp_path: Path) ->
 def test_a_body_that_does_not_arrive_in_time_gets_408(tmp_path: Path) -> None:
     settings = load_settings(state_dir=tmp_path, collector={"body_timeout_s": 0.05})
     app = CollectorApp(settings, MemorySink(), b"s" * 32, clock=lambda: NOW)
-    sent: list[dict[str, Any]] = []
+    sent: list[MutableMapping[str, Any]] = []
     first = {"type": "http.request", "body": b'[{"event_id":', "more_body": True}
     arrived = [first]
     stalled = asyncio.Event()  # never set: the rest of the body never comes
@@ -131,7 +139,7 @@ def test_a_body_that_does_not_arrive_in_time_gets_408(tmp_path: Path) -> None:
         await stalled.wait()
         return {"type": "http.disconnect"}
 
-    async def send_message(message: dict[str, Any]) -> None:
+    async def send_message(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
 
     scope = {
