@@ -3,8 +3,9 @@
 Every value has a default for the `local` profile and can be overridden from the environment
 with the prefix ``BEACON_`` (nested values with ``__``, e.g. ``BEACON_PORTS__KAFKA=19092``).
 The `docker` profile switches the defaults that differ in the multi-container deployment
-(service host names, S3 storage). Settings are validated when loaded: a bad value raises
-:class:`SettingsError` with one line naming the setting and the fix.
+(service host names, S3 storage) and has no demo data: it needs its own secrets and sites.
+Settings are validated when loaded: a bad value raises :class:`SettingsError` with one line
+naming the setting and the fix.
 """
 
 from __future__ import annotations
