@@ -4,6 +4,7 @@ and the compact keys its own script sends."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -127,12 +128,13 @@ def test_the_scripts_engagement_is_the_engagement_event_of_beacons_tracker() -> 
 
 def test_an_engagement_without_its_numbers_is_malformed() -> None:
     base = {"n": "engagement", "u": "https://shop.example/", "d": "shop.example"}
-    for changes, detail in [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"sd": 10}, "engagement event: 'e' is None"),
         ({"e": 10, "sd": "deep"}, "engagement event: 'sd' is 'deep'"),
         ({"e": -5, "sd": 10}, "engagement event: 'e' is -5"),
         ({"e": True, "sd": 10}, "engagement event: 'e' is True"),
-    ]:
+    ]
+    for changes, detail in cases:
         [bad] = plausible.parse(_hit(json.dumps({**base, **changes}))).bad
         assert bad.reason is BadReason.MALFORMED and bad.detail.startswith(detail), bad.detail
 
