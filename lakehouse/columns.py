@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from lakehouse.sql_text import spark_path_identifier, sql_string, trino_name
+
 if TYPE_CHECKING:
     from pyspark.sql.types import DataType, StructType
 
@@ -107,17 +109,18 @@ class Table:
         """Spark SQL that creates the table at ``location`` if it does not exist."""
         columns = ",\n  ".join(
             f"{c.name} {c.type.delta_sql}{'' if c.nullable else ' NOT NULL'}"
-            + (f" COMMENT {_sql_string(c.comment)}" if c.comment else "")
+            + (f" COMMENT {sql_string(c.comment)}" if c.comment else "")
             for c in self.columns
         )
         partition = (
             f"\nPARTITIONED BY ({', '.join(self.partitioned_by)})" if self.partitioned_by else ""
         )
-        comment = f"\nCOMMENT {_sql_string(self.comment)}" if self.comment else ""
-        listed = ", ".join(f"{_sql_string(k)} = {_sql_string(v)}" for k, v in self.properties)
+        comment = f"\nCOMMENT {sql_string(self.comment)}" if self.comment else ""
+        listed = ", ".join(f"{sql_string(k)} = {sql_string(v)}" for k, v in self.properties)
         properties = f"\nTBLPROPERTIES ({listed})" if self.properties else ""
+        table = spark_path_identifier(location)
         return (
-            f"CREATE TABLE IF NOT EXISTS delta.`{location}` (\n  {columns}\n)\nUSING DELTA"
+            f"CREATE TABLE IF NOT EXISTS {table} (\n  {columns}\n)\nUSING DELTA"
             f"{partition}{comment}{properties}"
         )
 
@@ -125,16 +128,16 @@ class Table:
         """Trino SQL that creates the table in the Delta catalog at ``location``."""
         columns = ",\n  ".join(
             f"{c.name} {c.type.trino_sql}{'' if c.nullable else ' NOT NULL'}"
-            + (f" COMMENT {_sql_string(c.comment)}" if c.comment else "")
+            + (f" COMMENT {sql_string(c.comment)}" if c.comment else "")
             for c in self.columns
         )
-        properties = [f"location = {_sql_string(location)}"]
+        properties = [f"location = {sql_string(location)}"]
         if self.partitioned_by:
-            listed = ", ".join(_sql_string(name) for name in self.partitioned_by)
+            listed = ", ".join(sql_string(name) for name in self.partitioned_by)
             properties.append(f"partitioned_by = ARRAY[{listed}]")
+        table = trino_name(catalog, self.schema, self.name)
         return (
-            f"CREATE TABLE IF NOT EXISTS {catalog}.{self.schema}.{self.name} (\n  {columns}\n)\n"
-            f"WITH ({', '.join(properties)})"
+            f"CREATE TABLE IF NOT EXISTS {table} (\n  {columns}\n)\nWITH ({', '.join(properties)})"
         )
 
 
@@ -144,7 +147,3 @@ def spark_struct(columns: tuple[Column, ...]) -> StructType:
     return t.StructType(
         [t.StructField(c.name, c.type.spark(), c.nullable, {"comment": c.comment}) for c in columns]
     )
-
-
-def _sql_string(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from lakehouse.columns import Table
 from lakehouse.settings import Settings
+from lakehouse.sql_text import sql_string, trino_name
 from lakehouse.tables import SCHEMAS
 from lakehouse.trino_sql import query, trino_location
 from lakehouse.views import View
@@ -63,19 +64,17 @@ def ensure_trino_schemas(settings: Settings) -> None:
     for schema in SCHEMAS:
         if settings.profile == "local":
             (settings.lakehouse_path / schema).mkdir(parents=True, exist_ok=True)
-        query(
-            settings,
-            f"CREATE SCHEMA IF NOT EXISTS {catalog}.{schema} "
-            f"WITH (location = '{trino_location(settings, schema)}')",
-        )
+        location = sql_string(trino_location(settings, schema))
+        name = trino_name(catalog, schema)
+        query(settings, f"CREATE SCHEMA IF NOT EXISTS {name} WITH (location = {location})")
 
 
 def registered_tables(settings: Settings) -> set[str]:
+    tables = trino_name(settings.trino.catalog, "information_schema", "tables")
+    schemas = ", ".join(sql_string(schema) for schema in SCHEMAS)
     rows = query(
         settings,
-        f"SELECT table_schema || '.' || table_name FROM {settings.trino.catalog}"
-        ".information_schema.tables WHERE table_schema IN "
-        f"({', '.join(repr(s) for s in SCHEMAS)})",
+        f"SELECT table_schema || '.' || table_name FROM {tables} WHERE table_schema IN ({schemas})",
     )
     return {str(row[0]) for row in rows}
 
@@ -89,11 +88,12 @@ def register_in_trino(settings: Settings, tables: Iterable[Table], report: Repor
         if table.qualified_name in known:
             report(f"  trino {settings.trino.catalog}.{table.qualified_name}: registered")
             continue
+        procedure = trino_name(settings.trino.catalog, "system", "register_table")
+        location = sql_string(trino_location(settings, table.relative_path))
         query(
             settings,
-            f"CALL {settings.trino.catalog}.system.register_table("
-            f"schema_name => '{table.schema}', table_name => '{table.name}', "
-            f"table_location => '{trino_location(settings, table.relative_path)}')",
+            f"CALL {procedure}(schema_name => {sql_string(table.schema)}, "
+            f"table_name => {sql_string(table.name)}, table_location => {location})",
         )
         registered.append(table.qualified_name)
         report(f"  trino {settings.trino.catalog}.{table.qualified_name}: registered now")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lakehouse.tables.live import LIVE_ACTIVE_VISITORS, LIVE_MINUTE_METRICS
 from lakehouse.tables.raw import RAW_EVENTS_BAD
-from lakehouse.views import UTC_TODAY, View, select_from
+from lakehouse.views import UTC_TODAY, View, in_catalog, select_from
 
 SERVING_LIVE_VIEWS: tuple[View, ...] = (
     View(
@@ -19,14 +19,14 @@ SERVING_LIVE_VIEWS: tuple[View, ...] = (
         "live_active_visitors",
         select_from(LIVE_ACTIVE_VISITORS)
         + " WHERE as_of = (SELECT max(as_of)"
-        + f" FROM {{catalog}}.{LIVE_ACTIVE_VISITORS.qualified_name})",
+        + f" FROM {in_catalog(LIVE_ACTIVE_VISITORS)})",
         "visitors in the last 5 and 30 minutes per site, as of the latest refresh",
     ),
     View(
         "serving",
         "bad_rows_by_reason",
         "SELECT bad_date, stage, reason, count(*) AS bad_rows"
-        f" FROM {{catalog}}.{RAW_EVENTS_BAD.qualified_name} GROUP BY bad_date, stage, reason",
+        f" FROM {in_catalog(RAW_EVENTS_BAD)} GROUP BY bad_date, stage, reason",
         "rejected input counted per day, stage and reason",
     ),
 )
