@@ -67,7 +67,7 @@ class KafkaSettings(BaseModel):
 class TrinoSettings(BaseModel):
     """The Trino coordinator and its Delta catalog."""
 
-    catalog: str = "delta"
+    catalog: str = Field(default="delta", pattern=r"^[a-z_][a-z0-9_]*$", description="lower case")
     user: str = "beacon"
     heap: str = "2G"
 
