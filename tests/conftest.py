@@ -1,6 +1,7 @@
-"""Shared fixtures: every test tier gets its marker from its folder, and the tiers that need
-real services share one Kafka broker, Trino server, collector and Spark session, started on
-free ports in a temporary state dir and stopped at the end of the run."""
+"""Shared fixtures: every test tier gets its marker from its folder; the tiers that need real
+services share one Kafka broker, Trino server and collector, started on free ports in a
+temporary state dir and stopped at the end of the run; and every tier shares one Spark
+session (a pytest process has one JVM anyway), started by the first test that asks for it."""
 
 from __future__ import annotations
 
@@ -58,11 +59,30 @@ def trino(settings: Settings, supervisor: Supervisor) -> Settings:
     return settings
 
 
+TEST_SPARK_CONF = {
+    "spark.sql.shuffle.partitions": "1",
+    "spark.default.parallelism": "1",
+    "spark.sql.adaptive.enabled": "false",
+    "spark.sql.codegen.wholeStage": "false",
+    "spark.sql.codegen.factoryMode": "NO_CODEGEN",
+}
+"""Tests use DataFrames of a few rows: one partition, no adaptive re-planning, and plans
+interpreted, as the streaming job runs a small batch (streaming.spark_config.execution_mode):
+generating and compiling code costs far more than running it on a few rows."""
+TEST_JAVA_OPTIONS = ("-XX:TieredStopAtLevel=1",)
+"""The JVM of a test run lives a minute or two: the quick first tier of its JIT compiler
+only (about a fifth off the unit tier's Spark tests)."""
+
+
 @pytest.fixture(scope="session")
 def spark(settings: Settings) -> Iterator[SparkSession]:
+    """beacon's own SparkSession (lakehouse.spark: Delta, the Kafka connector, UTC), on
+    settings of the test run."""
     from lakehouse.spark import spark_session
 
-    session = spark_session(settings, "beacon-tests")
+    session = spark_session(
+        settings, "beacon-tests", extra_conf=TEST_SPARK_CONF, java_options=TEST_JAVA_OPTIONS
+    )
     yield session
     session.stop()
 

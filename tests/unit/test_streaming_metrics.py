@@ -68,10 +68,10 @@ def metrics_by_key(frame: DataFrame) -> dict[tuple[Any, ...], tuple[int, ...]]:
 
 
 def test_minute_windows_per_dimension_count_pageviews_events_visitors_sessions(
-    local_spark: SparkSession,
+    spark: SparkSession,
 ) -> None:
     frame = events(
-        local_spark,
+        spark,
         [
             {"client_ts": at(0, 5), "visitor_id": "a", "properties": {"session_start": "true"}},
             {"client_ts": at(0, 59), "visitor_id": "a", "path": "/buy", "utm_source": "news"},
@@ -96,10 +96,10 @@ def test_minute_windows_per_dimension_count_pageviews_events_visitors_sessions(
         assert dims == set(METRIC_DIMENSIONS)
 
 
-def test_late_events_are_those_received_past_the_watermark(local_spark: SparkSession) -> None:
+def test_late_events_are_those_received_past_the_watermark(spark: SparkSession) -> None:
     sent = at(30)
     frame = events(
-        local_spark,
+        spark,
         [
             {"client_ts": at(30), "received_at": sent, "visitor_id": "now"},
             {"client_ts": at(20), "received_at": sent, "visitor_id": "at-the-limit"},
@@ -112,7 +112,7 @@ def test_late_events_are_those_received_past_the_watermark(local_spark: SparkSes
     assert kept == {"now", "at-the-limit", "ahead"}
 
 
-def test_merging_partial_batches_gives_the_one_batch_figures(local_spark: SparkSession) -> None:
+def test_merging_partial_batches_gives_the_one_batch_figures(spark: SparkSession) -> None:
     """What the MERGE of micro-batches leaves equals one aggregation of all their rows,
     unique visitors included (sketch unions), also past the sketch's exact range."""
     from pyspark.sql import functions as F
@@ -121,8 +121,8 @@ def test_merging_partial_batches_gives_the_one_batch_figures(local_spark: SparkS
         {"client_ts": at(0, n % 60), "visitor_id": f"v{n % 1500}", "path": f"/{n % 7}"}
         for n in range(4000)
     ]
-    batches = [events(local_spark, rows[start::3]) for start in range(3)]  # same keys in each
-    whole = metrics_by_key(minute_metrics(events(local_spark, rows)))
+    batches = [events(spark, rows[start::3]) for start in range(3)]  # same keys in each
+    whole = metrics_by_key(minute_metrics(events(spark, rows)))
 
     keys = ["site_id", "minute", "dimension", "value"]
     table = minute_metrics(batches[0]).withColumn("updated_at", F.current_timestamp())
@@ -142,9 +142,9 @@ def test_merging_partial_batches_gives_the_one_batch_figures(local_spark: SparkS
     assert 1400 < whole[("s", at(0), "all", "(all)")][2] < 1600
 
 
-def test_active_visitors_in_the_last_5_and_30_minutes(local_spark: SparkSession) -> None:
+def test_active_visitors_in_the_last_5_and_30_minutes(spark: SparkSession) -> None:
     frame = events(
-        local_spark,
+        spark,
         [
             {"client_ts": at(0), "visitor_id": "old"},  # 40 minutes before now: out
             {"client_ts": at(15), "visitor_id": "a"},
