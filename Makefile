@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # no script on PATH under pyenv).
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 
-.PHONY: demo test bootstrap bench-tools system system-test system-bench tracker up down reset status lint typecheck check
+.PHONY: demo test unit bootstrap bench-tools system system-test system-bench tracker up down reset status lint typecheck check
 
 demo: bootstrap ## install, start everything, create tables, send demo traffic, print where it all runs
 	$(BEACON) up
@@ -21,6 +21,10 @@ demo: bootstrap ## install, start everything, create tables, send demo traffic, 
 test: bootstrap system-test tracker ## install, then run every test tier
 	cd tracker && npm test
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+unit: system $(VENV)/.installed ## the unit tier alone: no services, one local Spark; under a minute
+	$(BEACON) bootstrap --only spark
+	$(VENV)/bin/pytest tests/unit $(PYTEST_ARGS)
 
 bootstrap: system $(VENV)/.installed ## core env (uv) + JVM artifacts + Airflow/Superset envs
 	$(BEACON) bootstrap
