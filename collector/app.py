@@ -26,7 +26,7 @@ from collector.limits import Monotonic, RateLimit, Throttled, address_key
 from collector.metrics import CONTENT_TYPE, Metrics
 from collector.model import Hit
 from collector.openapi import openapi_document
-from collector.outcome import protocol_response, throttled_response
+from collector.outcome import protocol_response, refused_response, throttled_response
 from collector.pipeline import Clock, ParseFn, Pipeline, utc_now
 from collector.protocols import ROUTES, Route
 from collector.responses import Response, Send
@@ -172,13 +172,13 @@ class CollectorApp:
         limit = settings.max_body_bytes
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            return self.too_large(limit)
+            return self.too_large(protocol, limit)
         try:
             body = await read_body(receive, limit, settings.body_timeout_s)
             if headers.get("content-encoding", "").lower() == "gzip":
                 body = gunzip(body, limit)
         except BodyTooLarge:
-            return self.too_large(limit)
+            return self.too_large(protocol, limit)
         except BodyTimeout as slow:
             # The rest of a slow body may still come: the connection closes after the answer.
             return Response.error(408, "body_timeout", str(slow), {"connection": "close"})
@@ -214,9 +214,12 @@ class CollectorApp:
         rate = self.address_limit.rate
         return Throttled("address", wait, f"this address is over its limit of {rate:g} requests/s")
 
-    def too_large(self, limit: int) -> Response:
+    def too_large(self, protocol: Protocol, limit: int) -> Response:
+        """A body over ``collector.max_body_bytes`` is not read, so it leaves no bad row (its
+        payload is not there to keep); it is counted."""
         self.metrics.count("collector_events_rejected_total", reason=BadReason.TOO_LARGE.value)
-        return Response.error(413, BadReason.TOO_LARGE.value, f"the body exceeds {limit} bytes")
+        detail = f"the body exceeds {limit} bytes"
+        return refused_response(protocol, 413, BadReason.TOO_LARGE.value, detail)
 
     def preflight(self, headers: dict[str, str]) -> Response:
         response = Response(204, content_type="text/plain")

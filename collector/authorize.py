@@ -52,7 +52,7 @@ class Authorizer:
         contexts: dict[str, Context | Refusal] = {}
         origin = hit.headers.get("origin")
         write_key = parsed.credentials.write_key
-        for index, event in enumerate(parsed.events):
+        for index, event in parsed.indexed_events():
             site_ref = str(event.get("site_id") or parsed.credentials.site_ref or "")
             context = contexts.get(site_ref)
             if context is None:

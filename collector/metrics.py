@@ -55,6 +55,11 @@ COUNTERS = (
         "collector_events_rejected_total", "Events and requests rejected, by reason", ("reason",)
     ),
     Series(
+        "collector_events_truncated_total",
+        "Accepted events cut to fit their bounds (carrying the _truncated property), by protocol",
+        ("protocol",),
+    ),
+    Series(
         "collector_rate_limited_total",
         "Requests answered 429, by the limit they passed (address or site)",
         ("limit",),

@@ -4,7 +4,7 @@ Every protocol adapter and pipeline step speaks these types and nothing else."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -75,8 +75,38 @@ class Parsed:
 
     ``events`` hold events.v1 client fields (lakehouse.schema.CLIENT_FIELDS names), not yet
     validated; ``site_id`` in them may be missing, the pipeline fills it from Credentials.
+
+    Each event and each bad row has its item: its position in the request's batch, as sent
+    (``event_items[i]`` is the item of ``events[i]``, ``bad_items[i]`` that of ``bad[i]``;
+    None for a row of the whole request), so that an answer names the items it refused.
+    :func:`collector.protocols.decoding.map_items` fills them; left empty, each event is the
+    item of its position (a request of one event) and each bad row is of the whole request.
     """
 
     credentials: Credentials
     events: list[dict[str, Any]] = field(default_factory=list)
     bad: list[BadRow] = field(default_factory=list)
+    event_items: list[int] = field(default_factory=list)
+    bad_items: list[int | None] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.event_items:
+            self.event_items = list(range(len(self.events)))
+        if not self.bad_items:
+            self.bad_items = [None] * len(self.bad)
+        if len(self.event_items) != len(self.events) or len(self.bad_items) != len(self.bad):
+            raise ValueError("Parsed needs one item position for each event and each bad row")
+
+    def indexed_events(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        """(item, event) for each event, in order."""
+        return zip(self.event_items, self.events, strict=True)
+
+    def indexed_bad(self) -> list[tuple[int | None, BadRow]]:
+        """(item, bad row) for each bad row, in order: the shape of ``Outcome.bad``."""
+        return list(zip(self.bad_items, self.bad, strict=True))
+
+    @property
+    def item_count(self) -> int:
+        """How many items of the request its events and item bad rows are (a bad row of the
+        whole request is none)."""
+        return len(self.events) + sum(item is not None for item in self.bad_items)

@@ -21,9 +21,11 @@ from collector.limits import Monotonic, RateLimit
 from collector.metrics import Metrics
 from collector.model import Hit, Parsed, bad_row_of
 from collector.outcome import Outcome
+from collector.protocols import BOUNDED_BY_BYTES
+from collector.protocols.fields import TRUNCATED_KEY
 from collector.records import bad_record, event_record
 from collector.sink import Sink
-from collector.sites import Refusal, SiteDirectory
+from collector.sites import SiteDirectory
 from collector.steps import StepTimes, run_event_steps
 from lakehouse.bad_rows import BadReason, BadRow, Stage
 from lakehouse.settings import Settings
@@ -75,12 +77,10 @@ class Pipeline:
         started = time.perf_counter()
         parsed = parse(hit)
         started = times.since("parse", started)
-        outcome = Outcome(bad=[(None, row) for row in parsed.bad])
         too_many = self._too_many_events(hit, parsed)
-        if too_many is not None:
-            outcome.refusal, row = too_many
-            outcome.bad.append((None, row))
-            return outcome, []
+        if too_many is not None:  # refused whole: one bad row, the body its payload
+            return Outcome(bad=[(None, too_many)]), []
+        outcome = Outcome(bad=parsed.indexed_bad())
         admitted = self.authorizer.authorize(hit, parsed, outcome)
         times.since("authorize", started)
         good: list[dict[str, Any]] = []
@@ -92,14 +92,17 @@ class Pipeline:
                 good.append(result)
         return outcome, good
 
-    def _too_many_events(self, hit: Hit, parsed: Parsed) -> tuple[Refusal, BadRow] | None:
+    def _too_many_events(self, hit: Hit, parsed: Parsed) -> BadRow | None:
+        """The bad row of a request with more items than ``collector.max_events_per_batch``
+        (bad items count: each would be a bad row of its own), unless its protocol bounds
+        batches by bytes (:data:`collector.protocols.BOUNDED_BY_BYTES`)."""
         limit = self.settings.collector.max_events_per_batch
-        if len(parsed.events) <= limit:
+        items = parsed.item_count
+        if items <= limit or hit.protocol in BOUNDED_BY_BYTES:
             return None
-        detail = f"{len(parsed.events)} events in one request; the limit is {limit}"
-        refusal = Refusal(BadReason.TOO_MANY_EVENTS, 413, detail)
+        detail = f"{items} events in one request; the limit is {limit}"
         body = hit.body.decode(errors="replace")
-        return refusal, bad_row_of(hit, Stage.COLLECTOR_PARSE, refusal.reason, detail, body)
+        return bad_row_of(hit, Stage.COLLECTOR_PARSE, BadReason.TOO_MANY_EVENTS, detail, body)
 
     async def handle(self, hit: Hit, parse: ParseFn) -> Outcome:
         outcome, good = self.run_steps(hit, parse)
@@ -112,9 +115,14 @@ class Pipeline:
             routed = time.perf_counter() - started
             self.metrics.observe("collector_step_seconds", routed, step="route")
         outcome.accepted = len(good)
+        outcome.truncated = sum(TRUNCATED_KEY in event.get("properties", ()) for event in good)
         protocol = hit.protocol.value
         if good:
             self.metrics.count("collector_events_accepted_total", len(good), protocol=protocol)
+        if outcome.truncated:
+            self.metrics.count(
+                "collector_events_truncated_total", outcome.truncated, protocol=protocol
+            )
         for _, row in outcome.bad:
             self.metrics.count("collector_events_rejected_total", reason=row.reason.value)
         if outcome.throttled is not None:

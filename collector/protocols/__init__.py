@@ -45,6 +45,11 @@ ROUTES: Mapping[tuple[str, str], Route] = MappingProxyType(
 )
 """(HTTP method, path) -> the protocol and its adapter. The HTTP layer serves exactly these."""
 
+BOUNDED_BY_BYTES = frozenset({Protocol.SEGMENT})
+"""Protocols that bound a batch by its bytes, not by a count of events, and whose adapter
+does so: the collector's count limit (``collector.max_events_per_batch``) is not applied to
+them. Segment's clients fill a batch up to 500 KB and drop one answered 413."""
+
 
 def route(method: str, path: str) -> Route | None:
     """The route of a request, or None (a 404/405 for the HTTP layer). A trailing slash is
@@ -53,4 +58,4 @@ def route(method: str, path: str) -> Route | None:
     return ROUTES.get((method.upper(), normalized))
 
 
-__all__ = ["ROUTES", "Parser", "Route", "route"]
+__all__ = ["BOUNDED_BY_BYTES", "ROUTES", "Parser", "Route", "route"]

@@ -14,7 +14,7 @@ from uuid import uuid4
 import orjson
 
 from collector.model import Credentials, Hit, Parsed, bad_row_of
-from lakehouse.bad_rows import BadReason, BadRow, Stage, json_text
+from lakehouse.bad_rows import BadReason, Stage, json_text
 
 NewId = Callable[[], str]
 
@@ -123,26 +123,27 @@ def decode_base64url(value: str) -> str:
 
 
 def map_items(
-    hit: Hit, items: Iterable[Any], map_item: Callable[[Any], dict[str, Any]]
-) -> tuple[list[dict[str, Any]], list[BadRow]]:
+    hit: Hit,
+    credentials: Credentials,
+    items: Iterable[Any],
+    map_item: Callable[[Any], dict[str, Any]],
+) -> Parsed:
     """Map each item of a batch on its own: one bad item becomes a bad row carrying that
-    item, and does not reject the others."""
-    events: list[dict[str, Any]] = []
-    bad: list[BadRow] = []
+    item, and does not reject the others. Each event and bad row keeps its item's position."""
+    parsed = Parsed(credentials)
     for index, item in enumerate(items):
         try:
-            events.append(map_item(item))
+            event = map_item(item)
         except Malformed as error:
-            bad.append(
-                bad_row_of(
-                    hit,
-                    Stage.COLLECTOR_PARSE,
-                    error.reason,
-                    f"item {index}: {error.detail}",
-                    json_text(item),
-                )
+            detail = f"item {index}: {error.detail}"
+            parsed.bad.append(
+                bad_row_of(hit, Stage.COLLECTOR_PARSE, error.reason, detail, json_text(item))
             )
-    return events, bad
+            parsed.bad_items.append(index)
+        else:
+            parsed.events.append(event)
+            parsed.event_items.append(index)
+    return parsed
 
 
 def rejected(hit: Hit, credentials: Credentials, error: Malformed) -> Parsed:

@@ -87,8 +87,7 @@ def parse(hit: Hit, new_id: NewId = uuid4_str) -> Parsed:
             raise Malformed(f"event is a JSON {json_kind(item)}; expected an object")
         return _event(item, shared, request_ts, new_id)
 
-    mapped, bad = map_items(hit, events, map_item)
-    return Parsed(credentials, mapped, bad)
+    return map_items(hit, credentials, events, map_item)
 
 
 def _timestamp(holder: Mapping[str, Any], default: datetime) -> datetime:

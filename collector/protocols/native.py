@@ -55,5 +55,4 @@ def parse(hit: Hit, new_id: NewId = uuid4_str) -> Parsed:
             )
         return finish_event(item)
 
-    events, bad = map_items(hit, items, map_item)
-    return Parsed(Credentials(site_ref, credentials.write_key), events, bad)
+    return map_items(hit, Credentials(site_ref, credentials.write_key), items, map_item)

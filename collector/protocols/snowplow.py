@@ -126,10 +126,10 @@ def parse(hit: Hit, new_id: NewId = uuid4_str) -> Parsed:
             )
         return _event(item, hit, new_id)
 
-    events, bad = map_items(hit, items, map_item)
+    parsed = map_items(hit, Credentials(site_ref=app_id), items, map_item)
     if hit.method == "GET":
-        bad = [replace(row, payload=request_text(hit)) for row in bad]
-    return Parsed(Credentials(site_ref=app_id), events, bad)
+        parsed.bad = [replace(row, payload=request_text(hit)) for row in parsed.bad]
+    return parsed
 
 
 def _payload_data(hit: Hit) -> list[Any]:

@@ -6,31 +6,19 @@ anonymous tracking it sends an ``SP-Anonymous`` header that the preflight must a
 
 from __future__ import annotations
 
-import asyncio
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 
-from collector.app import CollectorApp
-from collector.sink import MemorySink
-from lakehouse.settings import load_settings
+from tests.unit.protocols.in_process import Collector
 
 PAGE_ORIGIN = "https://shop.example"
 PIXEL_QUERY = {"e": "pv", "aid": "demo-shop", "eid": "6f1c2a39-3c9e-4a55-9a57-8e3a2f1b0c4d"}
 
 
-def request(tmp: Path, method: str, path: str, **kwargs: object) -> httpx.Response:
-    settings = load_settings(state_dir=tmp)
-    now = datetime.now(UTC)
-    app = CollectorApp(settings, MemorySink(), b"s" * 32, clock=lambda: now)
-
-    async def call() -> httpx.Response:
-        transport = httpx.ASGITransport(app=app, client=("198.51.100.20", 40000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://collector") as client:
-            return await client.request(method, path, **kwargs)  # type: ignore[arg-type]
-
-    return asyncio.run(call())
+def request(tmp: Path, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    return Collector(tmp).request(method, path, **kwargs)
 
 
 def test_the_preflight_of_a_credentialed_post_with_sp_anonymous_is_allowed(
