@@ -14,7 +14,8 @@ Bounds come from :mod:`lakehouse.schema`. The rules (docs/protocols.md says the 
 * screen sizes outside their bounds are left out.
 * every cut is recorded in the event itself: ``_truncated`` in its properties names the
   fields that were cut or left out (``properties`` for a cut key, value or entry), so the
-  row says it is not as sent and the collector's answer can count it.
+  row says it is not as sent and the collector's answer can count it. A ``_truncated`` the
+  client sent (beacon's tracker marks its own cuts) is kept, and joined with the collector's.
 * path and missing utm_* are derived from the url by enrichment.
 * client_ts becomes a timezone-aware datetime (naive times are taken as UTC).
 """
@@ -101,7 +102,10 @@ def flatten_properties(source: Mapping[str, Any]) -> tuple[dict[str, str], bool]
 def bounded_properties(flat: dict[str, str], cut: set[str]) -> dict[str, str]:
     """``flat`` within MAX_PROPERTIES entries, with the marks of what was cut: past the bound
     the first entries are kept and ``_dropped_properties`` counts the others; ``_truncated``
-    names the ``cut`` fields. The marks take their room from the entries."""
+    names the ``cut`` fields, and those a client named in its own (beacon's tracker marks
+    what it cut in the browser). The marks take their room from the entries."""
+    if cut and TRUNCATED_KEY in flat:
+        cut = cut | set(filter(None, flat[TRUNCATED_KEY].split(",")))
     room = MAX_PROPERTIES - (1 if cut else 0)
     if len(flat) > room:
         room = MAX_PROPERTIES - 2

@@ -95,6 +95,13 @@ def test_every_cut_is_named_in_the_event_and_the_marks_fit_the_bound() -> None:
     ClientEventV1.model_validate({**event, "site_id": "demo-shop"})
 
 
+def test_a_cut_the_client_marked_itself_stays_named_beside_the_collectors() -> None:
+    marked = {"plan": "pro", TRUNCATED_KEY: "properties"}  # as beacon's tracker sends it
+    assert finish_event({**EVENT, "properties": marked})["properties"] == marked
+    event = finish_event({**EVENT, "title": "t" * 600, "properties": marked})
+    assert event["properties"] == {"plan": "pro", TRUNCATED_KEY: "properties,title"}
+
+
 def test_descriptive_strings_are_cut_identifiers_are_not() -> None:
     bounds = {f.name: f.max_length for f in CLIENT_FIELDS}
     event = finish_event(
