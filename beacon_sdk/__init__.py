@@ -5,9 +5,11 @@
     client.track("signup", user_id="u-42", properties={"plan": "pro"})
 
 Events are queued and sent in batches by a background thread to the collector's native batch
-endpoint; failures are retried with exponential backoff. Calls never block on the network
-and never raise: when the bounded queue is full an event is dropped and counted. Pending
-events are flushed when the interpreter exits (or on ``client.close()``).
+endpoint; failures are retried with exponential backoff: a network error, a 5xx, 429, and
+408 (the collector's answer to a body that did not arrive in time), never another 4xx.
+Calls never block on the network and never raise: when the bounded queue is full an event
+is dropped and counted. Pending events are flushed when the interpreter exits (or on
+``client.close()``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ __all__ = ["Client", "SendResult"]
 __version__ = "0.1.0"
 
 BATCH_PATH = "/x/b"
+# Worth sending again: the collector was over a limit (429) or did not get the whole body
+# within its deadline (408); any other 4xx refuses the batch for what it is.
+RETRYABLE_CLIENT_ERRORS = frozenset({408, 429})
 log = logging.getLogger("beacon_sdk")
 
 
@@ -55,7 +60,7 @@ def post_batch(endpoint: str, events: list[dict[str, Any]], timeout_s: float) ->
         with urlopen(request, timeout=timeout_s) as response:
             return SendResult(True, False, response.status, "")
     except HTTPError as error:
-        retryable = error.code >= 500 or error.code == 429
+        retryable = error.code >= 500 or error.code in RETRYABLE_CLIENT_ERRORS
         return SendResult(False, retryable, error.code, error.read(300).decode(errors="replace"))
     except (URLError, OSError, TimeoutError) as error:
         return SendResult(False, True, None, str(error))

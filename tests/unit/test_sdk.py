@@ -1,9 +1,14 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from beacon_sdk import Client, SendResult
+import pytest
+
+from beacon_sdk import Client, SendResult, post_batch
 
 FLUSH_S = 0.02  # a batch leaves this soon after its first event (by default, half a second)
 
@@ -73,6 +78,56 @@ def test_a_client_error_is_not_retried() -> None:
     assert client.flush(5)
     client.close()
     assert len(send.batches) == 1 and client.failed == 1 and client.sent == 0
+
+
+@contextmanager
+def collector_answering(*statuses: int) -> Iterator[tuple[str, list[int]]]:
+    """A collector on a free loopback port that answers each POST with the next of
+    ``statuses`` (then 202): its URL, and the statuses it answered so far."""
+    answered: list[int] = []
+
+    class Answer(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            status = statuses[len(answered)] if len(answered) < len(statuses) else 202
+            answered.append(status)
+            self.send_response(status)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", answered
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.mark.parametrize(
+    ("status", "retryable"), [(408, True), (429, True), (503, True), (400, False), (413, False)]
+)
+def test_which_answers_of_the_collector_are_worth_sending_again(
+    status: int, retryable: bool
+) -> None:
+    with collector_answering(status) as (url, _):
+        result = post_batch(url + "/x/b", [{"name": "e"}], 5.0)
+    assert (result.ok, result.retryable, result.status) == (False, retryable, status)
+
+
+def test_a_body_timeout_408_is_sent_again_and_then_delivered() -> None:
+    with collector_answering(408) as (url, answered):
+        client = Client(url, "s", flush_interval_s=FLUSH_S, sleep=lambda s: None)
+        client.track("x")
+        assert client.flush(5)
+        client.close()
+    assert answered == [408, 202] and client.sent == 1 and client.failed == 0
 
 
 def test_a_full_queue_drops_and_counts_instead_of_blocking() -> None:
