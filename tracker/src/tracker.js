@@ -20,19 +20,22 @@ const safe =
 // Bounded as events.v1 bounds them, so that the collector never rejects an event for length.
 const cut = (v, max) => (v ? ('' + v).slice(0, max) : void 0)
 
-// properties are a flat string -> string map; null and undefined values are left out.
-const flat = (props) => {
-  let out
-  let n = 0
+// properties are a flat string -> string map; null and undefined values are left out. A cut
+// is marked as the collector marks its own: values past 1024 characters are cut, past 64
+// entries the first ones are kept, and then _truncated names 'properties', taking its room
+// from the entries (the collector's _dropped_properties count is not worth its bytes here).
+const flat = (props, e = [], over) => {
   for (const k in props) {
-    const v = props[k]
-    if (v != null && n++ < 64)
-      (out ||= {})[k] = (typeof v == 'object' ? JSON.stringify(v) : '' + v).slice(
-        0,
-        1024,
-      )
+    let v = props[k]
+    if (v != null) {
+      v = typeof v == 'object' ? JSON.stringify(v) : '' + v
+      over ||= v[1024]
+      e.push([k, v.slice(0, 1024)])
+    }
   }
-  return out
+  if (e.length > 63 + !over) e.length = over = 63
+  if (over) e.push(['_truncated', 'properties'])
+  if (e[0]) return Object.fromEntries(e)
 }
 
 export const start = (w) => {

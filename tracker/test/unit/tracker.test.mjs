@@ -264,7 +264,23 @@ test('track(name, props): properties become a flat, bounded string map', async (
   const big = named(w, 'big')[0].properties
   assert.equal(Object.keys(big).length, 64)
   assert.equal(big.k0.length, 1024)
+  assert.equal(big.k62.length, 1024)
+  assert.equal(big._truncated, 'properties') // the cut is marked as the collector marks its own
   assert.equal(named(w, 'bare')[0].properties, undefined)
+})
+
+test('a cut of the properties is named in _truncated, which takes its room from them', async () => {
+  const w = run()
+  const many = (n, value = 'v') => Object.fromEntries([...Array(n).keys()].map((i) => [`k${i}`, value]))
+  w.pq('track', 'full', many(64))
+  w.pq('track', 'over', many(65))
+  w.pq('track', 'long', { q: 'x'.repeat(1025), r: 1 })
+  w.pq('track', 'full-and-long', { ...many(63), q: 'x'.repeat(2000) })
+  await w.tick(FLUSH_MS)
+  assert.deepEqual(named(w, 'full')[0].properties, many(64)) // as sent: nothing marked
+  assert.deepEqual(named(w, 'over')[0].properties, { ...many(63), _truncated: 'properties' })
+  assert.deepEqual(named(w, 'long')[0].properties, { q: 'x'.repeat(1024), r: '1', _truncated: 'properties' })
+  assert.deepEqual(named(w, 'full-and-long')[0].properties, { ...many(63), _truncated: 'properties' })
 })
 
 test('long URLs, titles and names are cut to the bounds of events.v1', async () => {
