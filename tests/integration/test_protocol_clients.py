@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-import pytest
 from segment.analytics import Client as SegmentClient
 from segment.analytics.request import post as segment_post
 from snowplow_tracker.emitters import Emitter
@@ -223,16 +222,9 @@ def test_a_page_that_is_not_on_the_web_is_a_schema_violation_of_its_url(
     assert response.json()["detail"].startswith("url: ")
 
 
-# What the collector's request handling (collector/pipeline.py, authorize.py, outcome.py)
-# still has to do for the protocols to behave as their own servers do; each test passes once
-# that is done (strict: then the marker must go).
-NEEDS_PIPELINE = "needs the pipeline change named in the test's docstring"
-
-
-@pytest.mark.xfail(strict=True, reason=NEEDS_PIPELINE)
 def test_a_segment_batch_body_over_500_kb_is_refused_413(collector: Settings) -> None:
-    """Outcome.status: a request whose parse refused it whole for too_large (or
-    too_many_events) answers 413, not 400, as Segment's API does."""
+    """A request its parse refused whole for too_large (or too_many_events) answers 413, as
+    Segment's API does (Outcome.status)."""
     filler = {"type": "track", "event": "Filler", "anonymousId": "a", "properties": {}}
     filler["properties"] = {"blob": "z" * 20_000}
     body = json.dumps({"batch": [filler] * 26}).encode()
@@ -241,10 +233,9 @@ def test_a_segment_batch_body_over_500_kb_is_refused_413(collector: Settings) ->
     assert response.status_code == 413 and response.json()["error"] == "too_large"
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_PIPELINE)
 def test_a_segment_batch_is_bounded_by_bytes_not_by_count(collector: Settings) -> None:
-    """pipeline._too_many_events: not applied to Segment, whose adapter bounds a batch by
-    bytes; analytics-python sends up to upload_size messages within 475,000 bytes."""
+    """collector.max_events_per_batch is not applied to Segment, whose adapter bounds a batch
+    by bytes; analytics-python sends up to upload_size messages within 475,000 bytes."""
     batch = [
         {"type": "track", "event": "Tick", "anonymousId": "a-many", "messageId": str(uuid.uuid4())}
         for _ in range(1_200)
@@ -253,11 +244,9 @@ def test_a_segment_batch_is_bounded_by_bytes_not_by_count(collector: Settings) -
     assert len(collected(collector, {m["messageId"] for m in batch})) == 1_200
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_PIPELINE)
 def test_every_rejection_in_a_batch_answer_carries_its_item_index(collector: Settings) -> None:
-    """collector.model.Parsed carries the request item index of each event and of each parse
-    bad row; pipeline and authorize answer with those instead of the position in
-    parsed.events (parse rows get None today, later rows an index shifted by them)."""
+    """Each error names its item's position in the request's batch, whichever step refused
+    it (collector.model.Parsed carries the item of each event and of each parse bad row)."""
     good = {"type": "track", "event": "Fine", "anonymousId": "a-index"}
     batch = [
         good,
@@ -273,13 +262,12 @@ def test_every_rejection_in_a_batch_answer_carries_its_item_index(collector: Set
     assert [e["index"] for e in response.json()["errors"]] == [1, 3, 4]
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_PIPELINE)
 def test_an_unknown_snowplow_app_is_answered_200_and_kept_as_a_bad_row(
     collector: Settings,
 ) -> None:
-    """protocol_response (or the Refusal's status): Snowplow's own collector answers 200 for
-    an app it does not know, and its trackers retry a 404 for ever; the bad row
-    (unknown_site) is routed to events.bad as for every refusal."""
+    """Snowplow's own collector answers 200 for an app it does not know, and its trackers
+    would retry a 404 for ever; the bad row (unknown_site) is routed to events.bad as for
+    every refusal."""
     event_id = str(uuid.uuid4())
     response = httpx.get(
         f"{base_url(collector)}/i", params={"e": "pv", "aid": "no-such-app", "eid": event_id}
@@ -294,10 +282,9 @@ def test_an_unknown_snowplow_app_is_answered_200_and_kept_as_a_bad_row(
     assert row.value["reason"] == "unknown_site" and row.value["protocol"] == "snowplow"
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_PIPELINE)
 def test_the_answer_counts_the_events_the_collector_cut(collector: Settings) -> None:
-    """Outcome.summary: "truncated": how many accepted events carry the _truncated property
-    (collector.protocols.fields.TRUNCATED_KEY), and a counter of them in /metrics."""
+    """The answer says how many accepted events carry the _truncated property ("truncated":
+    n, collector.protocols.fields.TRUNCATED_KEY); a counter of them is in /metrics."""
     event_id = str(uuid.uuid4())
     response = httpx.post(
         f"{base_url(collector)}/x/e",
@@ -314,3 +301,5 @@ def test_the_answer_counts_the_events_the_collector_cut(collector: Settings) -> 
     assert response.json()["truncated"] == 1
     stored = collected(collector, {event_id})[event_id]
     assert stored["properties"]["_truncated"] == "properties"
+    metrics = httpx.get(f"{base_url(collector)}/metrics").text
+    assert 'collector_events_truncated_total{protocol="native"}' in metrics
