@@ -57,24 +57,23 @@ def _rejection(
 
 
 def parse_records(records: DataFrame, bad_topic: str) -> DataFrame:
-    """Parse each record against its topic's contract and say why it is not a good event."""
+    """Parse each record against its topic's contract and say why it is not a good event.
+
+    Each decision is a column of its own, computed once and referred to by name after: the
+    same expression written into several output columns makes a plan the optimizer takes
+    far longer over (its constraints grow with every copy)."""
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
     value = F.col("value")
-    from_bad_topic = F.col("topic") == F.lit(bad_topic)
+    corrupt = {"columnNameOfCorruptRecord": CORRUPT}
     event_schema = event_spark_schema().add(T.StructField(CORRUPT, T.StringType()))
     record_schema = bad_record_spark_schema().add(T.StructField(CORRUPT, T.StringType()))
     parsed = (
-        records.withColumn(
-            "e", F.from_json(value, event_schema, {"columnNameOfCorruptRecord": CORRUPT})
-        )
+        records.withColumn("_from_bad_topic", F.col("topic") == F.lit(bad_topic))
+        .withColumn("e", F.from_json(value, event_schema, corrupt))
         .withColumn(
-            "b",
-            F.when(
-                from_bad_topic,
-                F.from_json(value, record_schema, {"columnNameOfCorruptRecord": CORRUPT}),
-            ),
+            "b", F.when(F.col("_from_bad_topic"), F.from_json(value, record_schema, corrupt))
         )
         .withColumns({"_breaches": violations("e"), "_record_breaches": bad_record_violations("b")})
     )
@@ -84,29 +83,38 @@ def parse_records(records: DataFrame, bad_topic: str) -> DataFrame:
     record_reason, record_detail = _rejection(
         value, F.col(f"b.{CORRUPT}").isNotNull(), F.col("_record_breaches"), "the bad-row contract"
     )
-    # A well-formed record of the bad-row topic is a bad row already: its own reason stands.
-    is_bad_row = from_bad_topic & record_reason.isNull()
-    rejected_here = F.when(from_bad_topic, record_reason).otherwise(event_reason)
-    reason = F.when(is_bad_row, F.col("b.reason")).otherwise(rejected_here)
-    detail = (
-        F.when(is_bad_row, F.col("b.detail"))
-        .when(from_bad_topic, record_detail)
-        .otherwise(event_detail)
+    from_bad_topic = F.col("_from_bad_topic")
+    judged = parsed.withColumns(
+        {
+            "_rejected_here": F.when(from_bad_topic, record_reason).otherwise(event_reason),
+            "_detail_here": F.when(from_bad_topic, record_detail).otherwise(event_detail),
+        }
+    ).withColumn(
+        # A well-formed record of the bad-row topic is a bad row already: its own reason stands.
+        "_is_bad_row",
+        from_bad_topic & F.col("_rejected_here").isNull(),
+    )
+    is_bad_row, rejected_here = F.col("_is_bad_row"), F.col("_rejected_here")
+    decided = judged.withColumns(
+        {
+            "bad_reason": F.when(is_bad_row, F.col("b.reason")).otherwise(rejected_here),
+            "bad_detail": F.when(is_bad_row, F.col("b.detail")).otherwise(F.col("_detail_here")),
+        }
     )
     location = F.concat_ws(":", F.lit("kafka"), "topic", "partition", "offset")
-    return parsed.select(
+    return decided.select(
         *(
             F.when(rejected_here.isNotNull(), value).alias(c) if c == "value" else c
             for c in RECORD_COLUMNS
         ),
         *(F.col(f"e.{field.name}").alias(field.name) for field in EVENT_FIELDS),
         F.to_date(F.col("e.client_ts")).alias("event_date"),
-        reason.alias("bad_reason"),
-        detail.alias("bad_detail"),
+        "bad_reason",
+        "bad_detail",
         F.when(is_bad_row, F.col("b").dropFields(CORRUPT)).alias("bad_row"),
         # A good event is deduplicated by its event_id, a collector's bad row by its bad_id
         # (a spool replay sends it again); a record rejected here is unique by its offset.
-        F.when(reason.isNull(), F.col("e.event_id"))
+        F.when(F.col("bad_reason").isNull(), F.col("e.event_id"))
         .when(is_bad_row, F.col("b.bad_id"))
         .otherwise(location)
         .alias("dedupe_key"),
