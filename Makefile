@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # no script on PATH under pyenv).
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 
-.PHONY: demo test unit bootstrap bench-tools system system-test system-bench tracker up down reset status lint typecheck check
+.PHONY: demo test unit bootstrap bench-tools system system-test system-bench tracker e2e-trackers up down reset status lint typecheck check
 
 demo: bootstrap ## install, start everything, create tables, send demo traffic, print where it all runs
 	$(BEACON) up
@@ -18,7 +18,7 @@ demo: bootstrap ## install, start everything, create tables, send demo traffic, 
 	@echo
 	$(BEACON) status
 
-test: bootstrap system-test tracker ## install, then run every test tier
+test: bootstrap system-test tracker e2e-trackers ## install, then run every test tier
 	cd tracker && npm test
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
@@ -46,6 +46,12 @@ tracker: tracker/node_modules/.installed ## the tracker's build and test tools (
 
 tracker/node_modules/.installed: tracker/package-lock.json
 	cd tracker && npm ci --no-audit --no-fund
+	@touch $@
+
+e2e-trackers: tests/e2e/official_trackers/node_modules/.installed ## the official Snowplow and Plausible browser trackers the e2e tier drives (npm ci)
+
+tests/e2e/official_trackers/node_modules/.installed: tests/e2e/official_trackers/package-lock.json
+	cd tests/e2e/official_trackers && npm ci --no-audit --no-fund
 	@touch $@
 
 $(VENV)/.installed: pyproject.toml
