@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 
 from lakehouse.maintenance import checkpoint
 from lakehouse.tables.live import LIVE_ACTIVE_VISITORS, LIVE_MINUTE_METRICS, LIVE_TABLES
-from lakehouse.tables.raw import RAW_EVENTS
+from lakehouse.tables.raw import RAW_EVENTS, RAW_EVENTS_BAD
 from stack.state import isolated_settings
 from streaming.job import STREAM_TABLES, ensure_tables
 from streaming.maintenance_thread import COMPACT_COMMITS, TableMaintenance
@@ -39,12 +39,15 @@ def test_live_files_are_vacuumed_once_past_their_retention(
     ensure_tables(spark, settings)
     maintenance = TableMaintenance(settings, spark, threading.Event(), STREAM_TABLES)
     assert set(maintenance.vacuumed_tables) == {
-        settings.table_location(t.relative_path) for t in (RAW_EVENTS, *LIVE_TABLES)
+        settings.table_location(t.relative_path) for t in (RAW_EVENTS, RAW_EVENTS_BAD, *LIVE_TABLES)
     }
     assert set(maintenance.checkpointed_tables) == {
-        settings.table_location(t.relative_path) for t in (RAW_EVENTS, LIVE_MINUTE_METRICS)
+        settings.table_location(t.relative_path)
+        for t in (RAW_EVENTS, RAW_EVENTS_BAD, LIVE_MINUTE_METRICS)
     }
-    assert maintenance.compacted_tables == [settings.table_location(RAW_EVENTS.relative_path)]
+    assert maintenance.compacted_tables == [
+        settings.table_location(t.relative_path) for t in (RAW_EVENTS, RAW_EVENTS_BAD)
+    ]
 
     location = settings.table_location(LIVE_ACTIVE_VISITORS.relative_path)
     now = datetime.now(UTC)
@@ -119,7 +122,7 @@ def test_log_files_past_the_retention_are_deleted_to_the_minute(
     maintenance = TableMaintenance(settings, spark, threading.Event(), STREAM_TABLES)
     assert set(maintenance.log_cleaned_tables) == {
         settings.table_location(t.relative_path)
-        for t in (RAW_EVENTS, LIVE_MINUTE_METRICS, LIVE_ACTIVE_VISITORS)
+        for t in (RAW_EVENTS, RAW_EVENTS_BAD, LIVE_MINUTE_METRICS, LIVE_ACTIVE_VISITORS)
     }
     location = settings.table_location(LIVE_ACTIVE_VISITORS.relative_path)
     log_dir = Path(location) / "_delta_log"
