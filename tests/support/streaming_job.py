@@ -59,9 +59,15 @@ class StreamingJob:
                 os.kill(int(jvm), signal.SIGKILL)
 
     def terminate(self, timeout_s: float = 120) -> int:
+        """SIGTERM: the job finishes its batch and stops; its exit code. If it has not within
+        ``timeout_s``, it is killed (no job outlives the test run) and TimeoutExpired raised."""
         assert self.process is not None
         self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout_s)
+        try:
+            return self.process.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise
 
     def last_lines(self) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-30:])
