@@ -94,14 +94,13 @@ def test_bad_ids_are_stable_and_dedupe_keys_distinct_per_offset(
     spark: SparkSession,
 ) -> None:
     frame = records(spark, ["x", "y"])
-    first = [
-        r.bad_id for r in bad_rows(parse_records(frame, BAD_TOPIC)).orderBy("payload").collect()
-    ]
+    parsed = parse_records(frame, BAD_TOPIC)
+    first = [r.bad_id for r in bad_rows(parsed).orderBy("payload").collect()]
     again = [
         r.bad_id for r in bad_rows(parse_records(frame, BAD_TOPIC)).orderBy("payload").collect()
     ]
     assert first == again and len(set(first)) == 2 and len(first[0]) == 36
-    keys = {r.dedupe_key for r in parse_records(frame, BAD_TOPIC).collect()}
+    keys = {r.dedupe_key for r in parsed.collect()}
     assert keys == {"kafka:events.v1:0:0", "kafka:events.v1:0:1"}
 
 
