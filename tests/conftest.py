@@ -17,6 +17,7 @@ from stack.lifecycle import start_service, supervisor_for
 from stack.state import isolated_settings
 from stack.supervisor import Supervisor, free_port
 from stack.trino_server import TRINO
+from tests.support.spark_start import SparkStart
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -74,17 +75,26 @@ TEST_JAVA_OPTIONS = ("-XX:TieredStopAtLevel=1",)
 only (about a fifth off the unit tier's Spark tests)."""
 
 
+@pytest.fixture(scope="session", autouse=True)
+def spark_start(request: pytest.FixtureRequest) -> Iterator[SparkStart | None]:
+    """The test run's Spark, started as the run begins if one of its tests asks for it."""
+    items = request.session.items
+    if not any(isinstance(i, pytest.Function) and "spark" in i.fixturenames for i in items):
+        yield None
+        return
+    start = SparkStart(
+        request.getfixturevalue("settings"), "beacon-tests", TEST_SPARK_CONF, TEST_JAVA_OPTIONS
+    )
+    yield start
+    start.stop()
+
+
 @pytest.fixture(scope="session")
-def spark(settings: Settings) -> Iterator[SparkSession]:
+def spark(spark_start: SparkStart | None) -> SparkSession:
     """beacon's own SparkSession (lakehouse.spark: Delta, the Kafka connector, UTC), on
     settings of the test run."""
-    from lakehouse.spark import spark_session
-
-    session = spark_session(
-        settings, "beacon-tests", extra_conf=TEST_SPARK_CONF, java_options=TEST_JAVA_OPTIONS
-    )
-    yield session
-    session.stop()
+    assert spark_start is not None, "a test asks for spark by name only at run time"
+    return spark_start.session()
 
 
 @pytest.fixture(scope="session")
