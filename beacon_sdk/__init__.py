@@ -50,14 +50,14 @@ class SendResult:
 def post_batch(endpoint: str, events: list[dict[str, Any]], timeout_s: float) -> SendResult:
     """POST one batch; the outcome, never an exception."""
     body = json.dumps(events, separators=(",", ":")).encode()
-    request = Request(
+    request = Request(  # noqa: S310 - an http(s) endpoint, checked by Client
         endpoint,
         data=body,
         method="POST",
         headers={"content-type": "application/json", "user-agent": f"beacon-python/{__version__}"},
     )
     try:
-        with urlopen(request, timeout=timeout_s) as response:
+        with urlopen(request, timeout=timeout_s) as response:  # noqa: S310 - checked by Client
             return SendResult(True, False, response.status, "")
     except HTTPError as error:
         retryable = error.code >= 500 or error.code in RETRYABLE_CLIENT_ERRORS
@@ -90,6 +90,8 @@ class Client:
         send: Callable[[str, list[dict[str, Any]], float], SendResult] = post_batch,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        if not host.lower().startswith(("http://", "https://")):
+            raise ValueError(f"host {host!r} is not an http(s) URL of a beacon collector")
         self.endpoint = host.rstrip("/") + BATCH_PATH
         self.site_id = site_id
         self.batch_size = batch_size
@@ -227,7 +229,7 @@ class Client:
                 )
                 return
             delay = self.backoff_s * 2**attempt
-            self._sleep(delay * (0.5 + random.random()))
+            self._sleep(delay * (0.5 + random.random()))  # noqa: S311 - jitter, not a secret
 
     def flush(self, timeout_s: float = 10.0) -> bool:
         """Wait until every queued event was sent or given up; False on timeout."""

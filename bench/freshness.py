@@ -121,7 +121,7 @@ class Watcher(threading.Thread):
         while not self.stop.is_set():
             try:
                 rows = query(self.settings, sql)
-            except Exception as error:  # e.g. the table is not registered yet
+            except Exception as error:  # noqa: BLE001 - e.g. the table is not registered yet
                 print(f"  (poll failed: {str(error)[:120]})", flush=True)
                 rows = []
             now = time.time()

@@ -81,7 +81,7 @@ class SpoolReplay:
         while True:
             try:
                 done = await self.replay_round()
-            except Exception as error:
+            except Exception as error:  # noqa: BLE001 - logged, counted, retried after a backoff
                 delay = self._failed("error", f"{type(error).__name__}: {error}", exc_info=True)
                 await self.sleep(delay)
                 continue

@@ -101,7 +101,8 @@ def _run(argv: list[str], what: str, report: Report, cwd: Path | None = None) ->
     process = subprocess.Popen(
         argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
-    assert process.stdout is not None
+    if process.stdout is None:
+        raise BootstrapFailed(f"{what}: no output pipe from {argv[0]}")
     tail: list[str] = []
     for line in process.stdout:
         line = line.rstrip()

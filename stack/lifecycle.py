@@ -31,7 +31,7 @@ def probe(service: Service, settings: Settings) -> bool:
     """One health probe; a probe that errors counts as not healthy."""
     try:
         return service.healthy(settings)
-    except Exception:
+    except Exception:  # noqa: BLE001 - a probe that errors is not healthy
         return False
 
 

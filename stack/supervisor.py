@@ -211,7 +211,7 @@ class Supervisor:
             try:
                 if probe():
                     return time.monotonic() - started
-            except Exception as error:  # a probe that errors is simply not healthy yet
+            except Exception as error:  # noqa: BLE001 - a probe that errors is not healthy yet
                 last_error = f"{error.__class__.__name__}: {error}"[:200]
             now = time.monotonic()
             if now - started > timeout_s:

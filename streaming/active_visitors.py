@@ -74,14 +74,14 @@ class ActiveVisitors(threading.Thread):
     def run(self) -> None:
         try:
             self.recent.add(self.stored_sketches())
-        except Exception as error:  # a transient read error: the batches still feed it
+        except Exception as error:  # noqa: BLE001 - any read error: the batches still feed it
             log.warning("active visitors: live.minute_metrics not read: %s", error)
         while not self.stop.is_set():
             started = time.monotonic()
             try:
                 self.refresh(datetime.now(UTC))
                 self.refresh_ms = round((time.monotonic() - started) * 1000)
-            except Exception as error:  # a concurrent schema change or a transient error
+            except Exception as error:  # noqa: BLE001 - logged; the next refresh tries again
                 log.warning("active visitors not refreshed: %s", error)
             self.stop.wait(max(0.0, self.every_s - (time.monotonic() - started)))
 

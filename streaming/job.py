@@ -92,7 +92,7 @@ def stop_between_batches(query: StreamingQuery, timeout_s: float) -> None:
         time.sleep(0.1)
     try:
         query.stop()
-    except Exception as error:  # the query's thread did not end (e.g. Kafka is gone)
+    except Exception as error:  # noqa: BLE001 - the query's thread did not end (Kafka gone?)
         log.warning(
             "streaming: %s did not stop within %d s; stopping Spark: %s",
             query.name,

@@ -110,7 +110,7 @@ class TableMaintenance(threading.Thread):
     def attempt(work: str, location: str, do: Callable[[str], None]) -> None:
         try:
             do(location)
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - logged; the next round tries again
             log.warning("%s of %s failed: %s", work, location, error)
 
     def checkpoint_if_due(self, location: str) -> None:

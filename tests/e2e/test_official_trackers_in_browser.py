@@ -103,8 +103,10 @@ def test_every_event_of_the_official_trackers_lands_once_with_its_fields(
     )
     for event in landed:
         EventV1.model_validate(event)
-        assert event["site_id"] == "demo-shop" and event["is_bot"] is False
-        assert event["browser"] == "Chrome" and event["device_type"] == "desktop"
+        assert event["site_id"] == "demo-shop"
+        assert event["is_bot"] is False
+        assert event["browser"] == "Chrome"
+        assert event["device_type"] == "desktop"
     by_protocol = Counter(event["protocol"] for event in landed)
     assert by_protocol == {"snowplow": len(snowplow), "plausible": len(plausible)}
 
@@ -133,14 +135,16 @@ def assert_snowplow_fields(event: dict[str, Any], params: dict[str, str], config
         kinds["ue"] = ("track", envelope["schema"].split("/")[1])
         assert event["properties"] == {**_texts(envelope["data"]), "schema": envelope["schema"]}
     assert (event["type"], event["name"]) == kinds[params["e"]]
-    assert event["url"] == params["url"] and event.get("title") == params.get("page")
+    assert event["url"] == params["url"]
+    assert event.get("title") == params.get("page")
     width, height = (int(n) for n in params["res"].split("x"))
     assert (event["screen_width"], event["screen_height"]) == (width, height)
     assert event["language"] == params["lang"]
     assert (event["library_name"], event["library_version"]) == ("snowplow-js", "4.10.1")
     assert params["tv"] == "js-4.10.1"
     if config == "anonymous":
-        assert "duid" not in params and "anonymous_id" not in event
+        assert "duid" not in params
+        assert "anonymous_id" not in event
         assert len(event["visitor_id"]) == 32  # the cookieless hash
     else:
         assert event["anonymous_id"] == params["duid"] == event["visitor_id"]

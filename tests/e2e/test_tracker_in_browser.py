@@ -93,7 +93,8 @@ def test_pageview_spa_custom_and_outbound_events_arrive_enriched(
     pageviews = [e for e in events if e["type"] == "page"]
     assert [e["path"] for e in pageviews][:2] == ["/", "/product/42"]
     landing = pageviews[0]
-    assert landing["utm_source"] == "newsletter" and landing["referrer_class"] == "email"
+    assert landing["utm_source"] == "newsletter"
+    assert landing["referrer_class"] == "email"
     assert landing["title"] == "Shop home"
     signup = next(e for e in events if e["name"] == "signup")
     assert signup["properties"] == {"plan": "pro", "seats": "3"}
@@ -101,8 +102,11 @@ def test_pageview_spa_custom_and_outbound_events_arrive_enriched(
     assert outbound["properties"]["url"] == "https://partner.example/offer?ref=shop"
     for event in events:
         EventV1.model_validate(event)
-        assert event["site_id"] == "demo-shop" and event["protocol"] == "native"
-        assert event["browser"] == "Chrome" and event["os"] == "Linux"
-        assert event["device_type"] == "desktop" and event["is_bot"] is False
+        assert event["site_id"] == "demo-shop"
+        assert event["protocol"] == "native"
+        assert event["browser"] == "Chrome"
+        assert event["os"] == "Linux"
+        assert event["device_type"] == "desktop"
+        assert event["is_bot"] is False
         assert event["visitor_id"] == events[0]["visitor_id"]  # one cookieless visitor
         assert "anonymous_id" not in event  # cookieless mode: no client id at all

@@ -38,7 +38,8 @@ def test_up_status_logs_down(tmp_path: Path) -> None:
     assert "kafka: healthy in" in up.stdout
     try:
         again = beacon("up", "kafka", env=env)
-        assert again.returncode == 0 and "kafka: already running" in again.stdout
+        assert again.returncode == 0
+        assert "kafka: already running" in again.stdout
 
         status = beacon("status", env=env)
         assert status.returncode == 0, status.stderr
@@ -46,10 +47,12 @@ def test_up_status_logs_down(tmp_path: Path) -> None:
         assert kafka_row.split()[1:3] == ["running", "healthy"]
 
         logs = beacon("logs", "kafka", "-n", "3", env=env)
-        assert logs.returncode == 0 and 0 < len(logs.stdout.splitlines()) <= 3
+        assert logs.returncode == 0
+        assert 0 < len(logs.stdout.splitlines()) <= 3
     finally:
         down = beacon("down", env=env)
-    assert down.returncode == 0 and "kafka: stopped" in down.stdout
+    assert down.returncode == 0
+    assert "kafka: stopped" in down.stdout
 
 
 def test_down_after_the_cli_crashed_mid_start_leaves_no_orphan(tmp_path: Path) -> None:
@@ -67,7 +70,8 @@ def test_down_after_the_cli_crashed_mid_start_leaves_no_orphan(tmp_path: Path) -
 
     status = beacon("status", "--json", env=env)
     kafka = next(s for s in json.loads(status.stdout)["services"] if s["name"] == "kafka")
-    assert kafka["state"] == "running" and kafka["pid"] == pgid
+    assert kafka["state"] == "running"
+    assert kafka["pid"] == pgid
 
     down = beacon("down", env=env)
     assert down.returncode == 0, down.stderr

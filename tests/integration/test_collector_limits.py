@@ -120,7 +120,8 @@ def test_a_flood_from_one_address_does_not_starve_the_others(collector_url: str)
     asyncio.run(asyncio.wait_for(scenario(), timeout=DEADLINE_S))
 
     statuses = [r.status_code for r in flood]
-    assert set(statuses) <= {202, 429} and statuses.count(202) >= 10  # its burst went through
+    assert set(statuses) <= {202, 429}
+    assert statuses.count(202) >= 10
     assert after_bystanders, "the flood stopped getting 429s before the bystanders were done"
     assert bystanders == {
         "same site": [202] * BYSTANDER_REQUESTS,

@@ -78,7 +78,8 @@ def test_tables_init_is_idempotent_and_trino_types_match_the_schema(
     register_in_trino(trino, FOUNDATION_TABLES, messages.append)
     again_created = create_delta_tables(spark, trino, FOUNDATION_TABLES, messages.append)
     again_registered = register_in_trino(trino, FOUNDATION_TABLES, messages.append)
-    assert again_created == [] and again_registered == []
+    assert again_created == []
+    assert again_registered == []
     for table in FOUNDATION_TABLES:
         described = query(trino, f"DESCRIBE delta.{table.qualified_name}")
         assert [(row[0], row[1]) for row in described] == [

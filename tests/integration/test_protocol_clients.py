@@ -70,15 +70,22 @@ def test_segment_analytics_python(collector: Settings) -> None:
     assert errors == []
     found = collected(collector, {track["messageId"], page["messageId"]})
     order, pricing = found[track["messageId"]], found[page["messageId"]]
-    assert order["type"] == "track" and order["name"] == "Order Completed"
-    assert order["user_id"] == "u-1" and order["properties"] == {"revenue": "42.5"}
-    assert order["site_id"] == "demo-shop" and order["protocol"] == "segment"
+    assert order["type"] == "track"
+    assert order["name"] == "Order Completed"
+    assert order["user_id"] == "u-1"
+    assert order["properties"] == {"revenue": "42.5"}
+    assert order["site_id"] == "demo-shop"
+    assert order["protocol"] == "segment"
     assert order["library_name"] == "analytics-python"
     # enriched as the visitor the server reported, not as the server
-    assert order["browser"] == "Mobile Safari" and order["device_type"] == "mobile"
-    assert order["is_bot"] is False and order["country"] == "GB"
-    assert pricing["type"] == "page" and pricing["path"] == "/pricing"
-    assert pricing["utm_source"] == "ads" and pricing["visitor_id"] == "a-1"
+    assert order["browser"] == "Mobile Safari"
+    assert order["device_type"] == "mobile"
+    assert order["is_bot"] is False
+    assert order["country"] == "GB"
+    assert pricing["type"] == "page"
+    assert pricing["path"] == "/pricing"
+    assert pricing["utm_source"] == "ads"
+    assert pricing["visitor_id"] == "a-1"
 
 
 def test_snowplow_python_tracker_post_and_get(collector: Settings) -> None:
@@ -105,11 +112,16 @@ def test_snowplow_python_tracker_post_and_get(collector: Settings) -> None:
     assert set(found) == set(ids)
     for event_id in ids:
         event = found[event_id]
-        assert event["site_id"] == "demo-docs" and event["protocol"] == "snowplow"
-        assert event["anonymous_id"] == "duid-9" and event["browser"] == "Mobile Safari"
+        assert event["site_id"] == "demo-docs"
+        assert event["protocol"] == "snowplow"
+        assert event["anonymous_id"] == "duid-9"
+        assert event["browser"] == "Mobile Safari"
     page, play = found[ids[0]], found[ids[1]]
-    assert page["type"] == "page" and page["path"] == "/guide" and page["title"] == "Guide"
-    assert play["type"] == "track" and play["name"] == "play"
+    assert page["type"] == "page"
+    assert page["path"] == "/guide"
+    assert page["title"] == "Guide"
+    assert play["type"] == "track"
+    assert play["name"] == "play"
 
 
 def test_ga4_measurement_protocol_request(collector: Settings) -> None:
@@ -130,9 +142,12 @@ def test_ga4_measurement_protocol_request(collector: Settings) -> None:
     )
     assert response.status_code == 204, response.text
     event = _single_for_visitor(collector, client_id)
-    assert event["type"] == "track" and event["name"] == "purchase"
-    assert event["user_id"] == "u-7" and event["site_id"] == "demo-shop"
-    assert event["properties"]["transaction_id"] == "T_1" and event["protocol"] == "ga4"
+    assert event["type"] == "track"
+    assert event["name"] == "purchase"
+    assert event["user_id"] == "u-7"
+    assert event["site_id"] == "demo-shop"
+    assert event["properties"]["transaction_id"] == "T_1"
+    assert event["protocol"] == "ga4"
 
 
 def test_plausible_events_api_request(collector: Settings) -> None:
@@ -154,9 +169,12 @@ def test_plausible_events_api_request(collector: Settings) -> None:
     )
     assert response.status_code == 202, response.text
     event = _single_matching(collector, lambda e: marker in (e.get("url") or ""))
-    assert event["type"] == "page" and event["site_id"] == "demo-docs"
-    assert event["referrer_class"] == "search" and event["country"] == "GB"
-    assert event["properties"] == {"author": "ada"} and event["protocol"] == "plausible"
+    assert event["type"] == "page"
+    assert event["site_id"] == "demo-docs"
+    assert event["referrer_class"] == "search"
+    assert event["country"] == "GB"
+    assert event["properties"] == {"author": "ada"}
+    assert event["protocol"] == "plausible"
     assert len(event["visitor_id"]) == 32  # the cookieless hash
 
 
@@ -205,7 +223,8 @@ def test_a_segment_message_over_32_kb_is_rejected_alone(collector: Settings) -> 
     answer = response.json()
     assert (answer["accepted"], answer["rejected"]) == (2, 1)
     [error] = answer["errors"]
-    assert error["reason"] == "too_large" and error["detail"].startswith("item 1: the message")
+    assert error["reason"] == "too_large"
+    assert error["detail"].startswith("item 1: the message")
     assert set(collected(collector, {ids[0], ids[2]})) == {ids[0], ids[2]}
 
 
@@ -230,7 +249,8 @@ def test_a_segment_batch_body_over_500_kb_is_refused_413(collector: Settings) ->
     body = json.dumps({"batch": [filler] * 26}).encode()
     assert 500 * 1024 < len(body) < collector.collector.max_body_bytes
     response = httpx.post(f"{base_url(collector)}/v1/batch", content=body, auth=SEGMENT_AUTH)
-    assert response.status_code == 413 and response.json()["error"] == "too_large"
+    assert response.status_code == 413
+    assert response.json()["error"] == "too_large"
 
 
 def test_a_segment_batch_is_bounded_by_bytes_not_by_count(collector: Settings) -> None:
@@ -272,14 +292,16 @@ def test_an_unknown_snowplow_app_is_answered_200_and_kept_as_a_bad_row(
     response = httpx.get(
         f"{base_url(collector)}/i", params={"e": "pv", "aid": "no-such-app", "eid": event_id}
     )
-    assert response.status_code == 200 and response.headers["content-type"] == "image/gif"
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/gif"
     [row] = consume(
         collector,
         collector.kafka.bad_topic,
         done=lambda kept: True,
         keep=lambda message: event_id in message.value.get("payload", ""),
     )
-    assert row.value["reason"] == "unknown_site" and row.value["protocol"] == "snowplow"
+    assert row.value["reason"] == "unknown_site"
+    assert row.value["protocol"] == "snowplow"
 
 
 def test_the_answer_counts_the_events_the_collector_cut(collector: Settings) -> None:

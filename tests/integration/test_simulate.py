@@ -127,11 +127,13 @@ def test_beacon_simulate_prints_the_summary_and_writes_the_truth(
     )
     assert result.returncode == 0, result.stdout + result.stderr
     truth = json.loads(truth_path.read_text())
-    assert truth["seed"] == 5 and truth["visitors_generated"] == 40
+    assert truth["seed"] == 5
+    assert truth["visitors_generated"] == 40
     shop = truth["sites"]["demo-shop"]["total"]
     row = next(line for line in result.stdout.splitlines() if line.startswith("demo-shop"))
     assert row.split()[1:] == [
         str(shop[c])
         for c in ("visitors", "sessions", "pageviews", "bounces", "conversions", "bot_events")
     ]
-    assert "requests in" in result.stdout and "statuses" in result.stdout
+    assert "requests in" in result.stdout
+    assert "statuses" in result.stdout

@@ -200,7 +200,8 @@ def test_known_events_give_exact_counts_per_minute_and_dimension_late_ones_too(
             "SELECT reason, sum(bad_rows) FROM delta.serving.bad_rows_by_reason GROUP BY reason",
         )
     )
-    assert by_reason["malformed"] >= 1 and by_reason["schema_violation"] >= 1
+    assert by_reason["malformed"] >= 1
+    assert by_reason["schema_violation"] >= 1
 
     if t0.date() == datetime.now(UTC).date():
         served = query(
@@ -278,7 +279,8 @@ def test_every_stage_s_rejections_are_one_trino_query_away(
         "SELECT stage, reason, bad_rows FROM delta.serving.bad_rows_by_reason "
         "WHERE stage = 'collector.check_clock' AND reason = 'too_old'",
     )
-    assert counted and all(int(row[2]) >= 1 for row in counted)
+    assert counted
+    assert all(int(row[2]) >= 1 for row in counted)
 
 
 def test_kill_9_mid_run_then_restart_keeps_every_event_once_and_live_equals_raw(
@@ -332,7 +334,8 @@ def test_kill_9_mid_run_then_restart_keeps_every_event_once_and_live_equals_raw(
 
     wait_for(lambda: landed() >= len(sent), 120, job)
     ids = trino_raw_ids(settings, site)
-    assert set(ids) == {e["event_id"] for e in sent} and set(ids.values()) == {1}
+    assert set(ids) == {e["event_id"] for e in sent}
+    assert set(ids.values()) == {1}
 
     # Every event is in raw: the live rows must equal a recomputation from raw.events with
     # the same transforms, and the plain-Python counts.
@@ -348,7 +351,8 @@ def test_kill_9_mid_run_then_restart_keeps_every_event_once_and_live_equals_raw(
     recomputed = minute_metrics(on_time(raw, settings.streaming.watermark_s))
     live_rows = {tuple(r) for r in live.select(*keys, *measures).collect()}
     recomputed_rows = {tuple(r) for r in recomputed.select(*keys, *measures).collect()}
-    assert live_rows == recomputed_rows and len(live_rows) > 3 * len(METRIC_DIMENSIONS)
+    assert live_rows == recomputed_rows
+    assert len(live_rows) > 3 * len(METRIC_DIMENSIONS)
 
     assert job.terminate() == 0  # SIGTERM: the current batch finishes, then a clean stop
     assert "streaming: stopped" in job.last_lines()

@@ -100,7 +100,8 @@ def test_raw_events_are_compacted_every_25_commits(spark: SparkSession, tmp_path
 
     version = append(3)
     maintenance.compact_if_due(location)  # commits are counted from the first look
-    assert files() == 3 and maintenance.compacted[location] == version
+    assert files() == 3
+    assert maintenance.compacted[location] == version
     maintenance.compacted[location] = version - COMPACT_COMMITS + 1  # due one commit later
     maintenance.compact_if_due(location)
     assert files() == 3
@@ -108,7 +109,8 @@ def test_raw_events_are_compacted_every_25_commits(spark: SparkSession, tmp_path
     written = event_ids()
     maintenance.compact_if_due(location)
     assert files() == 1
-    assert event_ids() == written and len(written) == 8
+    assert event_ids() == written
+    assert len(written) == 8
 
 
 def test_log_files_past_the_retention_are_deleted_to_the_minute(

@@ -49,7 +49,7 @@ class SparkStart:
                 # A first query: the Python workers, the planner and a shuffle warmed up.
                 warm_up = session.createDataFrame([("a", 1)], "key string, n int")
                 warm_up.groupBy("key").sum().collect()
-            except BaseException as error:
+            except BaseException as error:  # noqa: BLE001 - handed on to the tests that wait
                 self.started.set_exception(error)
             else:
                 self.started.set_result(session)

@@ -48,19 +48,22 @@ def isolated(tmp_path: Path) -> dict[str, str]:
 
 def test_invalid_setting(isolated: dict[str, str]) -> None:
     line = one_line_error(beacon("status", env={**isolated, "BEACON_PORTS__TRINO": "99999"}))
-    assert "ports.trino" in line and "BEACON_PORTS__TRINO" in line
+    assert "ports.trino" in line
+    assert "BEACON_PORTS__TRINO" in line
 
 
 def test_missing_jdk(isolated: dict[str, str], tmp_path: Path) -> None:
     env = {**isolated, "BEACON_JAVA__TRINO_HOME": str(tmp_path / "no-jdk")}
     line = one_line_error(beacon("up", "trino", env=env))
-    assert "BEACON_JAVA__TRINO_HOME" in line and "JDK 25+" in line
+    assert "BEACON_JAVA__TRINO_HOME" in line
+    assert "JDK 25+" in line
 
 
 def test_missing_artifacts(isolated: dict[str, str], tmp_path: Path) -> None:
     env = {**isolated, "BEACON_CACHE_DIR": str(tmp_path / "empty-cache")}
     line = one_line_error(beacon("up", "kafka", env=env))
-    assert "kafka artifacts are not installed" in line and "make bootstrap" in line
+    assert "kafka artifacts are not installed" in line
+    assert "make bootstrap" in line
 
 
 def test_port_in_use(isolated: dict[str, str]) -> None:
@@ -69,18 +72,21 @@ def test_port_in_use(isolated: dict[str, str]) -> None:
         holder.bind(("127.0.0.1", port))
         holder.listen()
         line = one_line_error(beacon("up", "kafka", env=isolated))
-    assert f"port {port}" in line and "BEACON_PORTS__KAFKA" in line
+    assert f"port {port}" in line
+    assert "BEACON_PORTS__KAFKA" in line
 
 
 def test_corrupt_state_dir(isolated: dict[str, str]) -> None:
     Path(isolated["BEACON_STATE_DIR"]).write_text("not a folder")
     line = one_line_error(beacon("up", "kafka", env=isolated))
-    assert "is not a folder" in line and "beacon down --reset" in line
+    assert "is not a folder" in line
+    assert "beacon down --reset" in line
 
 
 def test_unknown_service(isolated: dict[str, str]) -> None:
     line = one_line_error(beacon("up", "kafak", env=isolated))
-    assert "unknown service kafak" in line and "kafka" in line
+    assert "unknown service kafak" in line
+    assert "kafka" in line
 
 
 def test_status_of_a_fresh_state_dir(isolated: dict[str, str]) -> None:
@@ -105,7 +111,8 @@ def test_a_command_line_that_does_not_parse(
     args: tuple[str, ...], expected: str, isolated: dict[str, str]
 ) -> None:
     line = one_line_error(beacon(*args, env=isolated))
-    assert expected in line and "--help" in line
+    assert expected in line
+    assert "--help" in line
 
 
 def test_logs_of_a_service_with_dependencies(isolated: dict[str, str]) -> None:
@@ -115,7 +122,8 @@ def test_logs_of_a_service_with_dependencies(isolated: dict[str, str]) -> None:
 
 def test_an_unknown_bootstrap_part(isolated: dict[str, str]) -> None:
     line = one_line_error(beacon("bootstrap", "--only", "kafka,trinno", env=isolated))
-    assert "unknown part trinno" in line and "superset" in line
+    assert "unknown part trinno" in line
+    assert "superset" in line
 
 
 def test_status_json_stays_plain_in_a_colour_terminal(isolated: dict[str, str]) -> None:

@@ -68,12 +68,16 @@ def event(**changes: Any) -> dict[str, Any]:
 def test_a_native_batch_is_accepted_enriched_and_keyed(tmp_path: Path) -> None:
     app, sink, _ = make_app(tmp_path)
     response = post(app, "/x/b", [event(), event(event_id="e-2", type="track", name="buy")])
-    assert response.status_code == 202 and response.json() == {"accepted": 2, "rejected": 0}
+    assert response.status_code == 202
+    assert response.json() == {"accepted": 2, "rejected": 0}
     records = [json.loads(r.value) for r in sink.records]
     first = records[0]
-    assert first["path"] == "/shoes" and first["utm_campaign"] == "winter"
-    assert first["referrer_class"] == "social" and first["browser"] == "Safari"
-    assert first["received_at"] == "2026-11-25T12:00:00Z" and first["protocol"] == "native"
+    assert first["path"] == "/shoes"
+    assert first["utm_campaign"] == "winter"
+    assert first["referrer_class"] == "social"
+    assert first["browser"] == "Safari"
+    assert first["received_at"] == "2026-11-25T12:00:00Z"
+    assert first["protocol"] == "native"
     assert sink.records[0].key == f"demo-shop:{first['visitor_id']}".encode()
     assert "198.51.100.20" not in sink.records[0].value.decode()
 
@@ -90,7 +94,8 @@ def test_future_timestamps_are_clamped_and_old_ones_are_bad_rows(tmp_path: Path)
     good = json.loads(sink.records[0].value)
     assert good["client_ts"] == "2026-11-25T12:00:00Z"
     bad = json.loads(sink.records[1].value)
-    assert sink.records[1].topic == "events.bad" and bad["reason"] == "too_old"
+    assert sink.records[1].topic == "events.bad"
+    assert bad["reason"] == "too_old"
 
 
 @pytest.mark.parametrize(
@@ -132,7 +137,8 @@ def test_bad_input_gets_a_4xx_with_a_reason(
     assert response.json()["error"] == reason
     assert response.json()["detail"]
     if reason != "too_large":  # a body never read has no bad row to carry
-        assert sink.records and all(r.topic == "events.bad" for r in sink.records)
+        assert sink.records
+        assert all(r.topic == "events.bad" for r in sink.records)
 
 
 def test_errors_carry_the_cors_header_so_the_tracker_can_read_them(tmp_path: Path) -> None:
@@ -152,9 +158,8 @@ def test_unknown_paths_and_methods(tmp_path: Path) -> None:
     assert asyncio.run(call("GET", "/nope")).status_code == 404
     assert asyncio.run(call("GET", "/x/b")).status_code == 405
     preflight = asyncio.run(call("OPTIONS", "/x/b"))
-    assert (
-        preflight.status_code == 204 and "POST" in preflight.headers["access-control-allow-methods"]
-    )
+    assert preflight.status_code == 204
+    assert "POST" in preflight.headers["access-control-allow-methods"]
     metrics = asyncio.run(call("GET", "/metrics")).text
     assert "# TYPE collector_request_seconds histogram" in metrics
 
@@ -201,10 +206,13 @@ def test_a_gzip_body_is_read_and_a_gzip_bomb_refused(tmp_path: Path) -> None:
     app, sink, _ = make_app(tmp_path)
     gzipped = {**BROWSER, "content-encoding": "gzip"}
     response = post(app, "/x/b", gzip.compress(json.dumps([event()]).encode()), gzipped)
-    assert response.status_code == 202 and len(sink.records) == 1
+    assert response.status_code == 202
+    assert len(sink.records) == 1
     bomb = gzip.compress(b"[" + b" " * 20_000_000 + b"]")
     assert len(bomb) < 100_000
     response = post(app, "/x/b", bomb, gzipped)
-    assert response.status_code == 413 and response.json()["error"] == "too_large"
+    assert response.status_code == 413
+    assert response.json()["error"] == "too_large"
     response = post(app, "/x/b", b"\x1f\x8bnot really gzip", gzipped)
-    assert response.status_code == 400 and response.json()["error"] == "malformed"
+    assert response.status_code == 400
+    assert response.json()["error"] == "malformed"

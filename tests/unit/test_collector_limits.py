@@ -49,7 +49,8 @@ def test_a_bucket_spends_its_burst_then_refills_at_its_rate() -> None:
     assert limit.take("a") == pytest.approx(0.5)  # one token comes in half a second
     assert limit.take("b") is None  # every key has its own bucket
     clock.now += 0.5
-    assert limit.take("a") is None and limit.take("a") is not None
+    assert limit.take("a") is None
+    assert limit.take("a") is not None
     clock.now += 3600
     assert [limit.take("a") for _ in range(4)][-1] is not None  # refilled to the burst only
 
@@ -58,7 +59,8 @@ def test_a_rate_of_zero_is_no_limit_and_old_keys_are_forgotten() -> None:
     assert all(RateLimit(0, 1).take("a") is None for _ in range(1000))
     clock = FakeMonotonic()
     limit = RateLimit(rate=1, burst=1, monotonic=clock, max_keys=2)
-    assert limit.take("a") is None and limit.take("a") is not None
+    assert limit.take("a") is None
+    assert limit.take("a") is not None
     limit.take("b")
     limit.take("c")  # "a", the least recently seen, goes
     assert limit.take("a") is None
@@ -102,9 +104,11 @@ def test_an_address_over_its_limit_gets_429_and_others_go_on(tmp_path: Path) -> 
     app, metrics = limited_app(tmp_path, clock, address_rps=1, address_burst=2)
     statuses = [send(app, event(), "203.0.113.1", SHOP).status_code for _ in range(2)]
     refused = send(app, event(), "203.0.113.1", SHOP)
-    assert statuses == [202, 202] and refused.status_code == 429
+    assert statuses == [202, 202]
+    assert refused.status_code == 429
     assert refused.headers["retry-after"] == "1"
-    assert refused.json()["error"] == "rate_limited" and "address" in refused.json()["detail"]
+    assert refused.json()["error"] == "rate_limited"
+    assert "address" in refused.json()["detail"]
     assert refused.headers["access-control-allow-origin"] == SHOP  # the tracker can read it
     assert send(app, event(), "203.0.113.2", SHOP).status_code == 202
     assert metrics.value("collector_rate_limited_total", limit="address") == 1
@@ -151,5 +155,6 @@ def test_a_body_that_does_not_arrive_in_time_gets_408(tmp_path: Path) -> None:
     }
     asyncio.run(asyncio.wait_for(app(scope, receive, send_message), timeout=10))
     start, body = sent
-    assert start["status"] == 408 and (b"connection", b"close") in start["headers"]
+    assert start["status"] == 408
+    assert (b"connection", b"close") in start["headers"]
     assert json.loads(body["body"])["error"] == "body_timeout"

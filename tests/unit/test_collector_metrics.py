@@ -68,7 +68,8 @@ def test_any_worker_renders_the_sum_of_every_workers_series(
     (folder / "counter_999999.db").write_bytes(b"left by an earlier run")
     monkeypatch.setenv(MULTIPROCESS_DIR_ENV, "restored after the test")
     share_between_workers(folder)  # as the parent does before starting the workers
-    assert os.environ[MULTIPROCESS_DIR_ENV] == str(folder) and not any(folder.iterdir())
+    assert os.environ[MULTIPROCESS_DIR_ENV] == str(folder)
+    assert not any(folder.iterdir())
 
     accepted = "metrics.count('collector_events_accepted_total', {n}, protocol='native')"
     in_a_worker(folder, accepted.format(n=3))  # a worker that has exited still counts

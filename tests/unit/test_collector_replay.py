@@ -64,14 +64,18 @@ def test_failed_rounds_are_logged_counted_and_backed_off(
     assert delays == [1, 2, 3, 1]  # three failures backed off (capped), then idle
     # A segment is replayed whole: what Kafka took in a failed round goes again (the stream
     # drops repeated event ids).
-    assert produced == [spooled[1], *spooled] and spool.is_empty() and not replay.spooling
+    assert produced == [spooled[1], *spooled]
+    assert spool.is_empty()
+    assert not replay.spooling
     assert metrics.value("collector_replay_failures_total", cause="error") == 1
     assert metrics.value("collector_replay_failures_total", cause="kafka") == 2
     assert metrics.value("collector_replayed_total") == 2
     assert replay.health() == {"replay_failures": 3, "replay_error": None}
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
-    assert len(warnings) == 3 and "broker gone" in warnings[0].getMessage()
-    assert warnings[0].exc_info is not None and "retrying in 2 s" in warnings[1].getMessage()
+    assert len(warnings) == 3
+    assert "broker gone" in warnings[0].getMessage()
+    assert warnings[0].exc_info is not None
+    assert "retrying in 2 s" in warnings[1].getMessage()
 
 
 def test_health_names_the_last_failure_until_a_round_succeeds(tmp_path: Path) -> None:
@@ -95,4 +99,5 @@ def test_health_names_the_last_failure_until_a_round_succeeds(tmp_path: Path) ->
         "replay_failures": 1,
         "replay_error": "Kafka did not acknowledge a segment",
     }
-    assert replay.spooling and not spool.is_empty()
+    assert replay.spooling
+    assert not spool.is_empty()

@@ -134,5 +134,6 @@ def test_a_table_repeating_a_column_or_partitioned_by_an_unknown_one_is_refused(
 
 def test_every_column_type_maps_to_every_engine() -> None:
     for column_type in ColumnType:
-        assert column_type.delta_sql and column_type.trino_sql
+        assert column_type.delta_sql
+        assert column_type.trino_sql
         assert column_type.spark().simpleString()

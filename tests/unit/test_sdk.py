@@ -42,10 +42,12 @@ def test_events_are_batched_with_the_contract_fields() -> None:
     assert client.flush(5)
     client.close()
     events = [e for batch in send.batches for e in batch]
-    assert len(events) == 120 and client.sent == 120
+    assert len(events) == 120
+    assert client.sent == 120
     assert max(len(b) for b in send.batches) <= 50
     first = events[0]
-    assert first["site_id"] == "demo-shop" and first["type"] == "track"
+    assert first["site_id"] == "demo-shop"
+    assert first["type"] == "track"
     assert first["properties"] == {"plan": "pro", "seats": "3"}
     assert first["library_name"] == "beacon-python"
     assert len({e["event_id"] for e in events}) == 120
@@ -65,8 +67,10 @@ def test_retryable_failures_are_retried_with_backoff_then_succeed() -> None:
     client.page("https://shop.example/", title="Home")
     assert client.flush(5)
     client.close()
-    assert len(send.batches) == 3 and client.sent == 1
-    assert len(delays) == 2 and delays[1] > delays[0] * 0.5  # grows (with jitter)
+    assert len(send.batches) == 3
+    assert client.sent == 1
+    assert len(delays) == 2
+    assert delays[1] > delays[0] * 0.5
 
 
 def test_a_client_error_is_not_retried() -> None:
@@ -77,7 +81,9 @@ def test_a_client_error_is_not_retried() -> None:
     client.track("x")
     assert client.flush(5)
     client.close()
-    assert len(send.batches) == 1 and client.failed == 1 and client.sent == 0
+    assert len(send.batches) == 1
+    assert client.failed == 1
+    assert client.sent == 0
 
 
 @contextmanager
@@ -128,7 +134,9 @@ def test_a_body_timeout_408_is_sent_again_and_then_delivered() -> None:
         client.track("x")
         assert client.flush(5)
         client.close()
-    assert answered == [408, 202] and client.sent == 1 and client.failed == 0
+    assert answered == [408, 202]
+    assert client.sent == 1
+    assert client.failed == 0
 
 
 def test_a_full_queue_drops_and_counts_instead_of_blocking() -> None:
@@ -142,7 +150,8 @@ def test_a_full_queue_drops_and_counts_instead_of_blocking() -> None:
         "http://collector", "s", max_queue=5, batch_size=1, flush_interval_s=FLUSH_S, send=blocked
     )
     ids = [client.track("e") for _ in range(20)]
-    assert client.dropped >= 10 and ids.count(None) == client.dropped
+    assert client.dropped >= 10
+    assert ids.count(None) == client.dropped
     release.set()
     client.close()
 

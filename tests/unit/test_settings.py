@@ -91,7 +91,8 @@ def test_the_demo_sites_exist_only_in_the_local_profile(monkeypatch: pytest.Monk
         with pytest.raises(SettingsError) as raised:
             load_settings()
         message = str(raised.value)
-        assert "collector.sites" in message and "BEACON_COLLECTOR__SITES" in message
+        assert "collector.sites" in message
+        assert "BEACON_COLLECTOR__SITES" in message
         assert "\n" not in message
     monkeypatch.setenv("BEACON_COLLECTOR__SITES", json.dumps([SHOP]))
     assert [site.site_id for site in load_settings().collector.sites] == ["shop"]
@@ -109,5 +110,7 @@ def test_a_published_demo_write_key_is_refused_outside_local(
     with pytest.raises(SettingsError) as raised:
         load_settings()
     message = str(raised.value)
-    assert "published demo write key" in message and "BEACON_COLLECTOR__SITES" in message
-    assert "\n" not in message and (demo.write_key or "") not in message
+    assert "published demo write key" in message
+    assert "BEACON_COLLECTOR__SITES" in message
+    assert "\n" not in message
+    assert (demo.write_key or "") not in message

@@ -29,7 +29,8 @@ def test_records_come_back_in_order_across_segments(tmp_path: Path) -> None:
 def test_a_new_process_sees_what_the_last_one_spooled(tmp_path: Path) -> None:
     Spool(tmp_path, max_bytes=2**20).append(records(0, 4))
     reopened = Spool(tmp_path, max_bytes=2**20)
-    assert not reopened.is_empty() and reopened.size_bytes > 0
+    assert not reopened.is_empty()
+    assert reopened.size_bytes > 0
     _, found = reopened.oldest()  # type: ignore[misc]
     assert found == records(0, 4)
 
@@ -58,7 +59,8 @@ def test_removing_the_last_segment_empties_the_spool(tmp_path: Path) -> None:
     spool.append(records(0, 1))
     segment, _ = spool.oldest()  # type: ignore[misc]
     spool.remove(segment)
-    assert spool.is_empty() and spool.size_bytes == 0
+    assert spool.is_empty()
+    assert spool.size_bytes == 0
     assert spool.oldest() is None
 
 
@@ -69,7 +71,8 @@ def test_each_worker_claims_a_folder_of_its_own_until_it_lets_go(tmp_path: Path)
     assert SpoolFolder.adopt(first.path) is None  # held by a live worker
     first.release()  # as when its process exits
     adopted = SpoolFolder.adopt(first.path)
-    assert adopted is not None and adopted.path == first.path
+    assert adopted is not None
+    assert adopted.path == first.path
     adopted.release()
     second.release()
 

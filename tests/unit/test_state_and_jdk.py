@@ -29,7 +29,8 @@ def test_a_setting_pointing_at_an_old_jdk_names_the_setting(tmp_path: Path) -> N
     with pytest.raises(JdkNotFound) as raised:
         find_jdk(25, "Trino", old, "BEACON_JAVA__TRINO_HOME")
     message = str(raised.value)
-    assert "BEACON_JAVA__TRINO_HOME" in message and "JDK 25+" in message
+    assert "BEACON_JAVA__TRINO_HOME" in message
+    assert "JDK 25+" in message
     assert "\n" not in message
 
 

@@ -48,7 +48,8 @@ def test_a_valid_event_becomes_a_raw_row_dated_by_its_client_time(
     parsed = parse_records(records(spark, [json.dumps(event())]), BAD_TOPIC)
     (row,) = raw_events(parsed).collect()
     assert tuple(row.asDict()) == RAW_EVENTS.column_names
-    assert row.event_id == "e-1" and row.properties == {"plan": "pro"}
+    assert row.event_id == "e-1"
+    assert row.properties == {"plan": "pro"}
     assert row.event_date == date(2026, 3, 1)
     assert row.client_ts == datetime(2026, 3, 1, 23, 59, 58)
     assert bad_rows(parsed).count() == 0
@@ -74,13 +75,16 @@ def test_each_kind_of_bad_record_gets_its_reason_and_keeps_its_payload(
     assert tuple(next(iter(bad.values())).asDict()) == RAW_EVENTS_BAD.column_names
     assert bad["not json"].reason == "malformed"
     assert bad["[1, 2]"].reason == "malformed"
-    assert bad[""].reason == "malformed" and bad[""].detail == "empty Kafka record value"
+    assert bad[""].reason == "malformed"
+    assert bad[""].detail == "empty Kafka record value"
     wrong_type = bad[values[3] or ""]
-    assert wrong_type.reason == "schema_violation" and "wrong type" in (wrong_type.detail or "")
+    assert wrong_type.reason == "schema_violation"
+    assert "wrong type" in (wrong_type.detail or "")
     missing = bad[values[4] or ""]
     assert missing.reason == "schema_violation"
     assert missing.detail == "breaks events.v1: event_id: required; visitor_id: required"
-    assert missing.site_id == "demo-shop" and missing.protocol == "native"
+    assert missing.site_id == "demo-shop"
+    assert missing.protocol == "native"
     assert missing.received_at == datetime(2026, 3, 2, 0, 0, 1)
     assert missing.bad_date == date(2026, 3, 2)
     choice = bad[values[5] or ""]
@@ -99,7 +103,9 @@ def test_bad_ids_are_stable_and_dedupe_keys_distinct_per_offset(
     again = [
         r.bad_id for r in bad_rows(parse_records(frame, BAD_TOPIC)).orderBy("payload").collect()
     ]
-    assert first == again and len(set(first)) == 2 and len(first[0]) == 36
+    assert first == again
+    assert len(set(first)) == 2
+    assert len(first[0]) == 36
     keys = {r.dedupe_key for r in parsed.collect()}
     assert keys == {"kafka:events.v1:0:0", "kafka:events.v1:0:1"}
 

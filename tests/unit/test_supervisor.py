@@ -119,7 +119,8 @@ def test_start_service_starts_once_and_status_shows_it(settings: Settings) -> No
     lines: list[str] = []
     start_service(service, settings, supervisor, lines.append)
     record = supervisor.running("sleeper")
-    assert record is not None and lines[-1].startswith("  sleeper: healthy in ")
+    assert record is not None
+    assert lines[-1].startswith("  sleeper: healthy in ")
     start_service(service, settings, supervisor, lines.append)
     assert lines[-1] == f"  sleeper: already running (pid {record.pid}) at test://sleeper"
     status = service_status(service, settings, supervisor)

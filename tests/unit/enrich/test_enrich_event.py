@@ -121,7 +121,8 @@ def test_datacenter_visitor_keeps_its_device() -> None:
 def test_missing_user_agent_and_private_address() -> None:
     enriched = enrich(page_event(url=None), hit(None, ip="10.0.0.7"), SECRET)
     assert enriched["is_bot"] is True
-    assert enriched["device_type"] == "bot" and enriched["browser"] is None
+    assert enriched["device_type"] == "bot"
+    assert enriched["browser"] is None
     assert enriched["country"] is None
     assert enriched.get("path") is None
     assert len(enriched["visitor_id"]) == 32

@@ -45,7 +45,8 @@ def test_the_preflight_of_a_credentialed_post_with_sp_anonymous_is_allowed(
 
 def test_an_answer_to_a_browser_names_its_origin_and_allows_credentials(tmp_path: Path) -> None:
     response = request(tmp_path, "GET", "/i", params=PIXEL_QUERY, headers={"origin": PAGE_ORIGIN})
-    assert response.status_code == 200 and response.headers["content-type"] == "image/gif"
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/gif"
     assert response.headers["access-control-allow-origin"] == PAGE_ORIGIN
     assert response.headers["access-control-allow-credentials"] == "true"
     # a refusal too, or the tracker takes it for a network error and retries

@@ -63,7 +63,8 @@ def test_a_body_refused_for_its_size_or_count_answers_413(tmp_path: Path) -> Non
 def test_a_segment_batch_is_bounded_by_bytes_not_by_the_collectors_count(tmp_path: Path) -> None:
     collector = Collector(tmp_path, {"max_events_per_batch": 10})
     answer = post_segment(collector, [track(messageId=str(n)) for n in range(1_200)])
-    assert answer.status_code == 200 and answer.json()["accepted"] == 1_200
+    assert answer.status_code == 200
+    assert answer.json()["accepted"] == 1_200
     tiny: list[Any] = [{}] * (segment.MAX_BATCH_MESSAGES + 1)  # within 500 KB: bounded for safety
     refused = post_segment(collector, tiny)
     assert (refused.status_code, refused.json()["error"]) == (413, "too_many_events")
@@ -75,11 +76,13 @@ def test_the_count_limit_counts_bad_items_and_refuses_the_body_in_one_bad_row(
 ) -> None:
     collector = Collector(tmp_path, {"max_events_per_batch": 10})
     answer = collector.request("POST", "/x/b", json=[native_event()] * 5 + ["junk"] * 6)
-    assert answer.status_code == 413 and answer.json()["errors"] == [
+    assert answer.status_code == 413
+    assert answer.json()["errors"] == [
         {"index": None, "reason": "too_many_events", "detail": answer.json()["detail"]}
     ]
     [row] = collector.bad_rows()
-    assert row["reason"] == "too_many_events" and "junk" in row["payload"]
+    assert row["reason"] == "too_many_events"
+    assert "junk" in row["payload"]
 
 
 def test_every_rejection_carries_the_index_of_its_item_in_the_request(tmp_path: Path) -> None:
@@ -92,7 +95,8 @@ def test_every_rejection_carries_the_index_of_its_item_in_the_request(tmp_path: 
         {"type": "page", "anonymousId": "a-1", "properties": {"url": "data:,x"}},  # validate
     ]
     answer = post_segment(collector, batch)
-    assert answer.status_code == 200 and answer.json()["accepted"] == 2
+    assert answer.status_code == 200
+    assert answer.json()["accepted"] == 2
     assert [e["index"] for e in answer.json()["errors"]] == [1, 3, 4]
     native_batch = ["junk", native_event(site_id="nobody")]  # parse; authorize (one site)
     refused = collector.request("POST", "/x/b", json=native_batch)
@@ -135,7 +139,8 @@ def test_snowplow_is_answered_200_for_what_its_trackers_would_retry_for_ever(
 ) -> None:
     collector = Collector(tmp_path, {"max_events_per_batch": 2})
     answer = collector.request(method, path, **kwargs)
-    assert answer.status_code == 200 and answer.headers["content-type"] == "image/gif"
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "image/gif"
     [row] = collector.bad_rows()
     assert (row["reason"], row["protocol"]) == (reason, "snowplow")
     # What a retry can change is still answered as an error: a malformed body is not.
@@ -145,7 +150,8 @@ def test_snowplow_is_answered_200_for_what_its_trackers_would_retry_for_ever(
 def test_a_snowplow_body_too_large_to_read_is_answered_200(tmp_path: Path) -> None:
     collector = Collector(tmp_path, {"max_body_bytes": 1024})
     answer = collector.request("POST", SNOWPLOW_POST, content=b" " * 2048)
-    assert answer.status_code == 200 and answer.headers["content-type"] == "image/gif"
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "image/gif"
     assert collector.metrics.value("collector_events_rejected_total", reason="too_large") == 1
     native_answer = collector.request("POST", "/x/b", content=b" " * 2048)
     assert (native_answer.status_code, native_answer.json()["error"]) == (413, "too_large")

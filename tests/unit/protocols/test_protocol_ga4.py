@@ -114,7 +114,8 @@ def test_page_view_and_purchase_with_timestamps() -> None:
         "referrer": "https://shop.example/cart",
         "properties": {"engagement_time_msec": "1200"},
     }
-    assert purchase["event_id"] == "id-2" and purchase["type"] == "track"
+    assert purchase["event_id"] == "id-2"
+    assert purchase["type"] == "track"
     assert purchase["client_ts"] == datetime(2025, 11, 25, 9, 46, 45, tzinfo=UTC)  # event's own
     assert purchase["properties"] == {
         "currency": "USD",
@@ -154,7 +155,8 @@ def test_more_than_25_events_is_too_many_events() -> None:
     parsed = ga4.parse(_hit(body))
     assert parsed.events == []
     [bad] = parsed.bad
-    assert bad.reason is BadReason.TOO_MANY_EVENTS and bad.payload == body
+    assert bad.reason is BadReason.TOO_MANY_EVENTS
+    assert bad.payload == body
     assert parsed.credentials.site_ref == "G-DEMOSHOP1"
 
 
@@ -182,7 +184,10 @@ def test_unreadable_requests() -> None:
         "nope",
     ):
         parsed = ga4.parse(_hit(body))
-        assert parsed.events == [] and [b.reason for b in parsed.bad] == [BadReason.MALFORMED]
+        assert parsed.events == []
+        assert [b.reason for b in parsed.bad] == [BadReason.MALFORMED]
         assert parsed.bad[0].payload == body
     parsed = ga4.parse(_hit('{"client_id": "c", "events": []}', {}))
-    assert parsed.credentials.site_ref is None and parsed.events == [] and parsed.bad == []
+    assert parsed.credentials.site_ref is None
+    assert parsed.events == []
+    assert parsed.bad == []

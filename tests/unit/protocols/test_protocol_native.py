@@ -48,13 +48,15 @@ def test_sendbeacon_batch_as_text_plain_passes_through() -> None:
         headers={"content-type": "text/plain;charset=UTF-8"},
     )
     parsed = native.parse(hit, SequentialIds())
-    assert parsed.bad == [] and parsed.credentials.site_ref == "demo-shop"
+    assert parsed.bad == []
+    assert parsed.credentials.site_ref == "demo-shop"
     first, second = parsed.events
     assert first == {
         **_tracker_event(),
         "client_ts": datetime(2026, 11, 25, 9, 59, 59, 250000, tzinfo=UTC),
     }
-    assert second["name"] == "signup" and second["properties"] == {"plan": "pro"}
+    assert second["name"] == "signup"
+    assert second["properties"] == {"plan": "pro"}
     for event in parsed.events:
         ClientEventV1.model_validate(event)  # what the pipeline will check next
 

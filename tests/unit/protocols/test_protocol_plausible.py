@@ -31,7 +31,8 @@ def test_pageview_from_the_docs() -> None:
     parsed = plausible.parse(
         _hit('{"name":"pageview","url":"http://dummy.site","domain":"dummy.site"}'), SequentialIds()
     )
-    assert parsed.credentials.site_ref == "dummy.site" and parsed.credentials.write_key is None
+    assert parsed.credentials.site_ref == "dummy.site"
+    assert parsed.credentials.write_key is None
     assert parsed.bad == []
     assert parsed.events == [
         {
@@ -52,7 +53,8 @@ def test_custom_event_with_props_revenue_and_referrer() -> None:
     )
     [event] = plausible.parse(_hit(body), SequentialIds()).events
     assert (event["type"], event["name"]) == ("track", "Purchase")
-    assert event["referrer"] == "https://duckduckgo.com/" and "utm_campaign=bf" in event["url"]
+    assert event["referrer"] == "https://duckduckgo.com/"
+    assert "utm_campaign=bf" in event["url"]
     assert event["properties"] == {
         "plan": "pro",
         "seats": "3",
@@ -91,12 +93,14 @@ def test_bad_requests_are_typed_and_keep_the_domain() -> None:
     }
     for body, detail in cases.items():
         parsed = plausible.parse(_hit(body))
-        assert parsed.events == [] and parsed.credentials.site_ref == "dummy.site"
+        assert parsed.events == []
+        assert parsed.credentials.site_ref == "dummy.site"
         [bad] = parsed.bad
         assert (bad.reason, bad.payload) == (BadReason.MALFORMED, body)
         assert bad.detail.startswith(detail), bad.detail
     [bad] = plausible.parse(_hit("name=pageview")).bad
-    assert bad.reason is BadReason.MALFORMED and bad.detail.startswith("body is not JSON")
+    assert bad.reason is BadReason.MALFORMED
+    assert bad.detail.startswith("body is not JSON")
 
 
 def test_the_scripts_engagement_is_the_engagement_event_of_beacons_tracker() -> None:
@@ -136,7 +140,8 @@ def test_an_engagement_without_its_numbers_is_malformed() -> None:
     ]
     for changes, detail in cases:
         [bad] = plausible.parse(_hit(json.dumps({**base, **changes}))).bad
-        assert bad.reason is BadReason.MALFORMED and bad.detail.startswith(detail), bad.detail
+        assert bad.reason is BadReason.MALFORMED, bad.detail
+        assert bad.detail.startswith(detail), bad.detail
 
 
 def test_a_page_that_is_not_on_the_web_fails_the_contract_on_its_url() -> None:

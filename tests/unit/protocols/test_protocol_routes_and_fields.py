@@ -55,8 +55,10 @@ def test_route_table_is_exactly_the_documented_endpoints() -> None:
 
 def test_route_lookup() -> None:
     found = route("post", "/v1/batch/")
-    assert found is not None and found.protocol == Protocol.SEGMENT
-    assert route("GET", "/x/b") is None and route("POST", "/nope") is None
+    assert found is not None
+    assert found.protocol == Protocol.SEGMENT
+    assert route("GET", "/x/b") is None
+    assert route("POST", "/nope") is None
 
 
 def test_properties_are_flat_strings_within_the_schema_bounds() -> None:
@@ -112,7 +114,8 @@ def test_descriptive_strings_are_cut_identifiers_are_not() -> None:
             "screen_width": -1,
         }
     )
-    assert len(event["title"]) == bounds["title"] and len(event["url"]) == bounds["url"]
+    assert len(event["title"]) == bounds["title"]
+    assert len(event["url"]) == bounds["url"]
     assert len(event["user_id"]) == 300  # validation rejects it; a cut id would be someone else
     assert "screen_width" not in event
     assert event["properties"] == {TRUNCATED_KEY: "screen_width,title,url"}
@@ -202,6 +205,8 @@ def test_no_adapter_raises_on_any_input(
         return  # native events pass through as sent; the pipeline validates them
     for event in parsed.events:
         # Mapped events always carry the fields a third-party client cannot get wrong.
-        assert isinstance(event["client_ts"], datetime) and event["client_ts"].tzinfo is not None
-        assert isinstance(event["event_id"], str) and event["type"] in set(EventType)
+        assert isinstance(event["client_ts"], datetime)
+        assert event["client_ts"].tzinfo is not None
+        assert isinstance(event["event_id"], str)
+        assert event["type"] in set(EventType)
         assert all(isinstance(v, str) for v in event.get("properties", {}).values())

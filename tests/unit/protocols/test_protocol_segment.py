@@ -105,7 +105,8 @@ def test_analytics_python_sync_calls_map_field_by_field() -> None:
         "library_version": SEGMENT_VERSION,
     }
     assert page_event["event_id"] == page["messageId"]
-    assert page_event["type"] == "page" and page_event["name"] == "pageview"
+    assert page_event["type"] == "page"
+    assert page_event["name"] == "pageview"
     assert page_event["url"] == "https://shop.example/pricing"
     assert page_event["title"] == "Pricing"
     assert page_event["properties"] == {"plan": "pro", "category": "Docs", "page_name": "Pricing"}
@@ -113,7 +114,8 @@ def test_analytics_python_sync_calls_map_field_by_field() -> None:
     assert screen_event["event_id"] == screen["messageId"]
     assert (screen_event["type"], screen_event["name"]) == ("screen", "Home")
     assert screen_event["properties"] == {"tab": "feed"}
-    assert "anonymous_id" not in screen_event and screen_event["user_id"] == "u-42"
+    assert "anonymous_id" not in screen_event
+    assert screen_event["user_id"] == "u-42"
     assert identify_event["event_id"] == identify["messageId"]
     assert identify_event["type"] == "identify"
     assert identify_event["properties"] == {"plan": "pro", "seats": "5"}
@@ -134,7 +136,8 @@ def test_analytics_python_background_batch_maps_every_message() -> None:
         f"a-{n}": str(n) for n in range(5)
     }
     body = json.loads(server.requests[0].body)
-    assert body["writeKey"] == WRITE_KEY and "sentAt" in body
+    assert body["writeKey"] == WRITE_KEY
+    assert "sentAt" in body
 
 
 def _basic(key: str) -> dict[str, str]:
@@ -154,7 +157,9 @@ def test_single_message_endpoints_take_the_type_from_the_path() -> None:
     parsed = segment.parse(hit, SequentialIds())
     assert parsed.credentials.write_key == WRITE_KEY
     [event] = parsed.events
-    assert event["type"] == "page" and event["event_id"] == "m-1" and event["path"] == "/pricing"
+    assert event["type"] == "page"
+    assert event["event_id"] == "m-1"
+    assert event["path"] == "/pricing"
     assert event["client_ts"] == RECEIVED_AT  # no timestamp at all: the receipt time
 
 
@@ -170,7 +175,8 @@ def test_write_key_in_the_body_and_ids_stringified() -> None:
     )
     assert parsed.credentials.write_key == "wk-body"
     [event] = parsed.events
-    assert event["user_id"] == "1234" and event["event_id"] == "id-1"
+    assert event["user_id"] == "1234"
+    assert event["event_id"] == "id-1"
     assert event["client_ts"] == datetime(2026, 11, 25, 9, tzinfo=UTC)
 
 
@@ -228,7 +234,8 @@ def test_unreadable_bodies_become_one_malformed_row_with_the_original_text() -> 
         parsed = segment.parse(hit)
         assert parsed.events == []
         [bad] = parsed.bad
-        assert bad.reason is BadReason.MALFORMED and bad.detail.startswith(detail), bad.detail
+        assert bad.reason is BadReason.MALFORMED, bad.detail
+        assert bad.detail.startswith(detail), bad.detail
         assert bad.payload == body.decode("utf-8", errors="replace")
         assert parsed.credentials.write_key == WRITE_KEY  # still attributable to a site
 
@@ -252,8 +259,10 @@ def test_analytics_js_page_with_search_and_extra_properties() -> None:
     [event] = segment.parse(
         make_hit(Protocol.SEGMENT, "POST", "/v1/page", json.dumps(message).encode())
     ).events
-    assert event["utm_campaign"] == "launch" and event["utm_term"] == "analytics"
-    assert event["referrer"] == "https://www.google.com/" and event["title"] == "Docs"
+    assert event["utm_campaign"] == "launch"
+    assert event["utm_term"] == "analytics"
+    assert event["referrer"] == "https://www.google.com/"
+    assert event["title"] == "Docs"
     assert event["properties"] == {"section": "guides"}
     assert (event["library_name"], event["library_version"]) == ("analytics.js", "next-1.70.0")
 
@@ -283,7 +292,8 @@ def test_the_single_message_paths_take_alias_and_group() -> None:
     ]:
         hit = make_hit(Protocol.SEGMENT, "POST", path, json.dumps(body).encode())
         [event] = segment.parse(hit).events
-        assert event["type"] == "identify" and event["properties"] == properties
+        assert event["type"] == "identify"
+        assert event["properties"] == properties
 
 
 def _batch(messages: list[dict[str, Any]]) -> bytes:
@@ -297,7 +307,8 @@ def test_a_message_over_32_kb_is_a_bad_row_of_its_own_and_the_others_go_on() -> 
     parsed = segment.parse(make_hit(Protocol.SEGMENT, "POST", "/v1/batch", body))
     assert [e["name"] for e in parsed.events] == ["Small", "Small"]
     [bad] = parsed.bad
-    assert bad.reason is BadReason.TOO_LARGE and json.loads(bad.payload) == big
+    assert bad.reason is BadReason.TOO_LARGE
+    assert json.loads(bad.payload) == big
     assert bad.detail.startswith("item 1: the message is ")
     assert bad.detail.endswith(f"bytes; Segment takes at most {segment.MAX_MESSAGE_BYTES}")
     # at the bound itself a message is taken
@@ -316,12 +327,15 @@ def test_a_batch_body_over_500_kb_is_refused_whole_and_one_message_over_32_kb_to
     parsed = segment.parse(
         make_hit(Protocol.SEGMENT, "POST", "/v1/batch", body, headers=_basic(WRITE_KEY))
     )
-    assert parsed.events == [] and parsed.credentials.write_key == WRITE_KEY
+    assert parsed.events == []
+    assert parsed.credentials.write_key == WRITE_KEY
     [bad] = parsed.bad
-    assert bad.reason is BadReason.TOO_LARGE and bad.payload == body.decode()
+    assert bad.reason is BadReason.TOO_LARGE
+    assert bad.payload == body.decode()
     assert bad.detail == (
         f"the body is {len(body)} bytes; Segment takes at most {segment.MAX_BATCH_BYTES}"
     )
     one = json.dumps({**message, "properties": {"blob": "z" * 40_000}}).encode()
     [bad] = segment.parse(make_hit(Protocol.SEGMENT, "POST", "/v1/track", one)).bad
-    assert bad.reason is BadReason.TOO_LARGE and bad.payload == one.decode()
+    assert bad.reason is BadReason.TOO_LARGE
+    assert bad.payload == one.decode()

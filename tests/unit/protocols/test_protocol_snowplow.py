@@ -94,7 +94,8 @@ def test_python_tracker_post_batch_maps_every_event_kind() -> None:
     params = payload["data"]
     parsed = snowplow.parse(hit_of(request))
     assert parsed.bad == []
-    assert parsed.credentials.site_ref == APP_ID and parsed.credentials.write_key is None
+    assert parsed.credentials.site_ref == APP_ID
+    assert parsed.credentials.write_key is None
     page, ping, structured, custom, screen = parsed.events
     assert [e["event_id"] for e in parsed.events] == ids
 
@@ -137,7 +138,8 @@ def test_python_tracker_post_batch_maps_every_event_kind() -> None:
     }
     assert custom["client_ts"] == _from_ms(str(TRUE_TS_MS))  # the true timestamp wins
     assert (screen["type"], screen["name"]) == ("screen", "Settings")
-    assert screen["properties"]["previousName"] == "Home" and screen["properties"]["id"] == "scr-2"
+    assert screen["properties"]["previousName"] == "Home"
+    assert screen["properties"]["id"] == "scr-2"
 
 
 def test_python_tracker_get_pixels_with_unencoded_json() -> None:
@@ -154,11 +156,14 @@ def test_python_tracker_get_pixels_with_unencoded_json() -> None:
         tracker.flush()
 
     assert [(r.method, r.path) for r in server.requests] == [("GET", "/i"), ("GET", "/i")]
-    assert "ue_pr" in server.requests[1].query and "co" in server.requests[1].query
+    assert "ue_pr" in server.requests[1].query
+    assert "co" in server.requests[1].query
     [page], [custom] = (snowplow.parse(hit_of(r)).events for r in server.requests)
-    assert page["event_id"] == first and page["title"] == "Home"
+    assert page["event_id"] == first
+    assert page["title"] == "Home"
     assert "anonymous_id" not in page
-    assert custom["event_id"] == second and custom["properties"]["sku"] == "B-2"
+    assert custom["event_id"] == second
+    assert custom["properties"]["sku"] == "B-2"
     # Mobile trackers carry the session and device ids in the client_session context.
     assert (custom["session_id"], custom["anonymous_id"]) == ("sess-3", "device-9")
 
@@ -216,7 +221,8 @@ def test_event_without_ids_or_times_gets_new_id_and_receipt_time() -> None:
         query={"e": "pv", "url": "https://docs.example/x", "res": "wide"},
     )
     [event] = snowplow.parse(hit, SequentialIds()).events
-    assert event["event_id"] == "id-1" and event["client_ts"] == RECEIVED_AT
+    assert event["event_id"] == "id-1"
+    assert event["client_ts"] == RECEIVED_AT
     assert "screen_width" not in event  # unreadable resolution: left out, the event kept
 
 
@@ -233,10 +239,8 @@ def test_base64_self_describing_event_without_padding() -> None:
         Protocol.SNOWPLOW, "GET", "/i", query={"e": "ue", "ue_px": encoded, "tv": "js-3.24.2"}
     )
     [event] = snowplow.parse(hit).events
-    assert (
-        event["name"] == "link_click"
-        and event["properties"]["targetUrl"] == "https://docs.example/pdf"
-    )
+    assert event["name"] == "link_click"
+    assert event["properties"]["targetUrl"] == "https://docs.example/pdf"
     assert (event["library_name"], event["library_version"]) == ("snowplow-js", "3.24.2")
 
 
@@ -261,4 +265,5 @@ def test_bad_pixel_keeps_its_query_string_as_payload() -> None:
     parsed = snowplow.parse(hit)
     assert parsed.credentials.site_ref == APP_ID
     [bad] = parsed.bad
-    assert bad.reason is BadReason.UNSUPPORTED and bad.payload == "e=zz&aid=docs-app"
+    assert bad.reason is BadReason.UNSUPPORTED
+    assert bad.payload == "e=zz&aid=docs-app"

@@ -28,14 +28,16 @@ def simulate(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
 def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("beacon: error: "), result.stderr
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("beacon: error: "), result.stderr
     return lines[0]
 
 
 def test_no_collector_is_one_line(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}"
     line = one_line_error(simulate("--visitors", "5", "--collector", url, tmp_path=tmp_path))
-    assert f"not reachable at {url}" in line and "beacon up collector" in line
+    assert f"not reachable at {url}" in line
+    assert "beacon up collector" in line
 
 
 def test_a_span_past_the_collectors_age_limit_is_one_line(tmp_path: Path) -> None:

@@ -69,7 +69,8 @@ def test_everything_sent_once_in_order_per_visitor() -> None:
         return accepted(request)
 
     report = run(planned, httpx.MockTransport(handler))
-    assert report.requests == len(planned) and report.errors == 0
+    assert report.requests == len(planned)
+    assert report.errors == 0
     assert report.events == sum(len(d.events) for d in planned)
     by_visitor: dict[str, list[int]] = {}
     for delivery in planned:
@@ -94,7 +95,8 @@ def test_server_errors_are_retried() -> None:
         return accepted(request)
 
     report = run(planned, httpx.MockTransport(handler))
-    assert report.errors == 0 and report.retries == len(planned)
+    assert report.errors == 0
+    assert report.retries == len(planned)
 
 
 def test_a_refusal_is_a_failure_with_the_collectors_reason() -> None:
@@ -112,7 +114,8 @@ def test_a_refusal_is_a_failure_with_the_collectors_reason() -> None:
         )
 
     report = run(planned, httpx.MockTransport(handler))
-    assert report.errors == len(planned) and report.events == 0
+    assert report.errors == len(planned)
+    assert report.events == 0
     for failure in report.failures:
         assert "400 schema_violation: client_ts: invalid" in failure or (
             "200 partly rejected" in failure and "too_old" in failure

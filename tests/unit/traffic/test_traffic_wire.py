@@ -61,7 +61,8 @@ def test_every_native_event_is_a_valid_client_event(deliveries: list[Delivery]) 
     assert native
     for delivery in native:
         body = json.loads(delivery.request.body)
-        assert isinstance(body, list) and len(body) == len(delivery.events)
+        assert isinstance(body, list)
+        assert len(body) == len(delivery.events)
         for item in body:
             ClientEventV1.model_validate(item)
 
@@ -69,7 +70,8 @@ def test_every_native_event_is_a_valid_client_event(deliveries: list[Delivery]) 
 def test_native_event_is_what_the_tracker_sends(traffic: Traffic) -> None:
     event = next(e for e in traffic.events if traffic.visitor(e.visitor).protocol.value == "native")
     sent = native_event(traffic.visitor(event.visitor), event)
-    assert sent["library_name"] == "beacon-js" and "anonymous_id" not in sent
+    assert sent["library_name"] == "beacon-js"
+    assert "anonymous_id" not in sent
     assert sent["client_ts"].endswith("Z")
 
 
@@ -87,7 +89,8 @@ def test_every_request_parses_with_its_adapter_and_is_admitted(
         assert len(parsed.events) == len(delivery.events)
         site_ref = parsed.events[0].get("site_id") or parsed.credentials.site_ref
         site = directory.resolve(site_ref, parsed.credentials.write_key)
-        assert isinstance(site, SiteSettings) and site.site_id == delivery.site_id
+        assert isinstance(site, SiteSettings)
+        assert site.site_id == delivery.site_id
         origin = hit.headers.get("origin")
         assert admit(site, delivery.protocol, parsed.credentials.write_key, origin) is None
         protocols.add(delivery.protocol)
@@ -103,13 +106,15 @@ def test_the_collector_steps_accept_every_event_and_flag_only_bots(
     for delivery in deliveries:
         route = ROUTES[(delivery.request.method, delivery.request.path)]
         outcome, good = pipeline.run_steps(as_hit(delivery), route.parse)
-        assert outcome.bad == [] and outcome.refusal is None, outcome.bad
+        assert outcome.bad == [], outcome.bad
+        assert outcome.refusal is None
         assert len(good) == len(delivery.events)
         visitor = traffic.visitor(delivery.visitor)
         for event, sent in zip(good, delivery.events, strict=True):
             assert event["is_bot"] is visitor.bot, (visitor, event)
             assert event["site_id"] == delivery.site_id
-            assert event["type"] == sent.type.value and event["name"] == sent.name
+            assert event["type"] == sent.type.value
+            assert event["name"] == sent.name
             if delivery.protocol is not Protocol.PLAUSIBLE:  # Plausible has no client time
                 assert event["client_ts"] == sent.client_ts
             if not visitor.bot:
