@@ -169,3 +169,8 @@ def test_an_unreachable_collector_never_raises_into_the_caller() -> None:
     assert client.flush(10)
     client.close()
     assert client.failed == 1
+
+
+def test_a_host_that_is_not_an_http_url_is_refused_at_once() -> None:
+    with pytest.raises(ValueError, match="not an http"):
+        Client("file:///etc/passwd", site_id="demo-shop")
