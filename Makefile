@@ -22,7 +22,7 @@ test: bootstrap system-test tracker e2e-trackers ## install, then run every test
 	cd tracker && npm test
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-unit: system $(VENV)/.installed ## the unit tier alone: no services, one local Spark; under a minute
+unit: system $(VENV)/.installed ## the unit tier alone: no services, one local Spark; about a minute
 	$(BEACON) bootstrap --only spark
 	$(VENV)/bin/pytest tests/unit $(PYTEST_ARGS)
 
