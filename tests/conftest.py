@@ -1,7 +1,7 @@
 """Shared fixtures: every test tier gets its marker from its folder; the tiers that need real
 services share one Kafka broker, Trino server and collector, started on free ports in a
 temporary state dir and stopped at the end of the run; and every tier shares one Spark
-session (a pytest process has one JVM anyway), started by the first test that asks for it."""
+session (a pytest process has one JVM anyway), started as the run begins if a test needs it."""
 
 from __future__ import annotations
 
