@@ -15,14 +15,13 @@ from lakehouse.settings import Settings
 from stack.kafka_broker import KAFKA
 from stack.lifecycle import start_service, supervisor_for
 from stack.state import isolated_settings
-from stack.supervisor import Supervisor, free_port
+from stack.supervisor import Supervisor
 from stack.trino_server import TRINO
 from tests.support.spark_start import SparkStart
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-__all__ = ["free_port"]
 
 TIERS = ("unit", "integration", "e2e")
 

@@ -22,8 +22,8 @@ import pytest
 
 from lakehouse.schema import EventV1
 from lakehouse.settings import Settings
-from tests.e2e.kafka_log import read_to_end
-from tests.e2e.test_tracker_in_browser import CHROME_UA
+from tests.support.browsers import CHROME_UA
+from tests.support.kafka_log import read_to_end
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent

@@ -16,13 +16,10 @@ import pytest
 from lakehouse.schema import EventV1
 from lakehouse.settings import Settings
 from stack.supervisor import free_port
-from tests.kafka_topic import consume
+from tests.support.browsers import CHROME_UA
+from tests.support.kafka import consume
 
 HERE = Path(__file__).resolve().parent
-CHROME_UA = (
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/126.0.0.0 Safari/537.36"
-)
 PAGE = """<!doctype html>
 <html><head><title>Shop home</title>
 <script>window.pq=window.pq||function(){{(pq.q=pq.q||[]).push(arguments)}}</script>

@@ -10,8 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from stack.supervisor import group_alive
-from tests.conftest import free_port
+from stack.supervisor import free_port, group_alive
 
 BEACON = str(Path(sys.executable).parent / "beacon")
 

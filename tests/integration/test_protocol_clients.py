@@ -21,7 +21,7 @@ from snowplow_tracker.tracker import Tracker
 
 from lakehouse.schema import EventV1
 from lakehouse.settings import Settings
-from tests.kafka_topic import consume, events_by_id
+from tests.support.kafka import consume, events_by_id
 
 VISITOR_UA = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "

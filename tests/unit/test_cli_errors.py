@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port
+from stack.supervisor import free_port
 
 BEACON = str(Path(sys.executable).parent / "beacon")
 

@@ -17,9 +17,9 @@ from stack.supervisor import (
     PortInUse,
     ServiceFailed,
     Supervisor,
+    free_port,
     group_alive,
 )
-from tests.conftest import free_port
 
 # A parent that spawns a child in its own group: stopping must take both.
 PARENT_WITH_CHILD = (

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from tests.unit.protocols.in_process import Collector
+from tests.support.in_process_collector import Collector
 
 PAGE_ORIGIN = "https://shop.example"
 PIXEL_QUERY = {"e": "pv", "aid": "demo-shop", "eid": "6f1c2a39-3c9e-4a55-9a57-8e3a2f1b0c4d"}

@@ -17,8 +17,8 @@ import pytest
 from collector.model import Credentials, Parsed
 from collector.protocols import native, segment
 from lakehouse.schema import Protocol
-from tests.unit.protocols.capture import make_hit
-from tests.unit.protocols.in_process import Collector
+from tests.support.captured_requests import make_hit
+from tests.support.in_process_collector import Collector
 
 SEGMENT_AUTH = {"authorization": "Basic " + base64.b64encode(b"demo-shop-write-key:").decode()}
 SNOWPLOW_POST = "/com.snowplowanalytics.snowplow/tp2"

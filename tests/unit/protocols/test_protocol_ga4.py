@@ -9,7 +9,7 @@ from collector.model import Hit
 from collector.protocols import ga4
 from lakehouse.bad_rows import BadReason
 from lakehouse.schema import Protocol
-from tests.unit.protocols.capture import RECEIVED_AT, SequentialIds, make_hit
+from tests.support.captured_requests import RECEIVED_AT, SequentialIds, make_hit
 
 QUERY = {"measurement_id": "G-DEMOSHOP1", "api_secret": "s3cr3t-from-admin"}
 

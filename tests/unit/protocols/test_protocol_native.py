@@ -10,7 +10,7 @@ from typing import Any
 from collector.protocols import native
 from lakehouse.bad_rows import BadReason
 from lakehouse.schema import ClientEventV1, Protocol
-from tests.unit.protocols.capture import SequentialIds, make_hit
+from tests.support.captured_requests import SequentialIds, make_hit
 
 
 def _tracker_event(**changes: Any) -> dict[str, Any]:

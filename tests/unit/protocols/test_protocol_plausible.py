@@ -13,7 +13,7 @@ from collector.model import Hit
 from collector.protocols import plausible
 from lakehouse.bad_rows import BadReason
 from lakehouse.schema import ClientEventV1, Protocol
-from tests.unit.protocols.capture import RECEIVED_AT, SequentialIds, make_hit
+from tests.support.captured_requests import RECEIVED_AT, SequentialIds, make_hit
 
 HEADERS = {
     "user-agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "

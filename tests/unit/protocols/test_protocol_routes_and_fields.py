@@ -26,7 +26,7 @@ from lakehouse.schema import (
     EventType,
     Protocol,
 )
-from tests.unit.protocols.capture import RECEIVED_AT, make_hit
+from tests.support.captured_requests import RECEIVED_AT, make_hit
 
 EVENT = {"event_id": "e-1", "type": "track", "name": "signup", "client_ts": RECEIVED_AT}
 

@@ -23,7 +23,7 @@ from collector.model import FORWARDED_CLIENT, ForwardedClient
 from collector.protocols import snowplow
 from lakehouse.bad_rows import BadReason
 from lakehouse.schema import Protocol
-from tests.unit.protocols.capture import (
+from tests.support.captured_requests import (
     RECEIVED_AT,
     SequentialIds,
     capture_server,
