@@ -7,10 +7,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from stack.supervisor import free_port, group_alive
+from tests.support.waiting import wait_for
 
 BEACON = str(Path(sys.executable).parent / "beacon")
 
@@ -58,10 +58,7 @@ def test_down_after_the_cli_crashed_mid_start_leaves_no_orphan(tmp_path: Path) -
     env = kafka_env(tmp_path)
     record_file = tmp_path / "state" / "run" / "kafka.json"
     starting = subprocess.Popen([BEACON, "up", "kafka"], env=env, stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 90
-    while not record_file.exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert record_file.exists(), "kafka never started"
+    wait_for(record_file.exists, 90, poll_s=0.1)  # kafka started
     starting.send_signal(signal.SIGKILL)  # the supervising command dies mid-start
     starting.wait()
     pgid = json.loads(record_file.read_text())["pgid"]
@@ -94,10 +91,7 @@ def test_an_interrupted_up_stops_what_it_was_starting(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 90
-    while not record_file.exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert record_file.exists(), "kafka never started"
+    wait_for(record_file.exists, 90, poll_s=0.1)  # kafka started
     pgid = json.loads(record_file.read_text())["pgid"]
     starting.send_signal(signal.SIGINT)  # Ctrl-C while it waits for health
     _, stderr = starting.communicate(timeout=60)

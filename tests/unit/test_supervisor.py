@@ -3,7 +3,6 @@ from __future__ import annotations
 import os
 import socket
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from stack.supervisor import (
     free_port,
     group_alive,
 )
+from tests.support.waiting import wait_for
 
 # A parent that spawns a child in its own group: stopping must take both.
 PARENT_WITH_CHILD = (
@@ -27,6 +27,19 @@ PARENT_WITH_CHILD = (
     "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)']);"
     "time.sleep(600)"
 )
+
+
+def live_members(pgid: int) -> set[int]:
+    """The processes of a group that are running (not zombies), from /proc."""
+    members = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            members.add(int(stat.parent.name))
+    return members
 
 
 @pytest.fixture
@@ -37,7 +50,7 @@ def supervisor(tmp_path: Path) -> Supervisor:
 def test_start_records_and_stop_kills_the_whole_group(supervisor: Supervisor) -> None:
     record = supervisor.start("sleeper", [sys.executable, "-c", PARENT_WITH_CHILD], {})
     assert supervisor.running("sleeper") == record
-    time.sleep(0.5)
+    wait_for(lambda: len(live_members(record.pgid)) == 2, 10, poll_s=0.05)  # parent and child
     assert group_alive(record.pgid)
     assert supervisor.stop("sleeper", grace_s=5)
     assert not group_alive(record.pgid)
@@ -46,9 +59,9 @@ def test_start_records_and_stop_kills_the_whole_group(supervisor: Supervisor) ->
 
 def test_stop_after_the_leader_crashed_leaves_no_orphan(supervisor: Supervisor) -> None:
     record = supervisor.start("sleeper", [sys.executable, "-c", PARENT_WITH_CHILD], {})
-    time.sleep(0.5)
+    wait_for(lambda: len(live_members(record.pgid)) == 2, 10, poll_s=0.05)  # parent and child
     os.kill(record.pid, 9)  # the leader dies; its child lives on in the group
-    time.sleep(0.2)
+    wait_for(lambda: record.pid not in live_members(record.pgid), 10, poll_s=0.05)
     assert group_alive(record.pgid)
     assert supervisor.running("sleeper") is not None
     supervisor.stop("sleeper", grace_s=5)
