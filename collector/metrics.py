@@ -11,8 +11,12 @@ its own registry: one process, as in the tests.
 
 from __future__ import annotations
 
+import atexit
+import bisect
 import os
 import shutil
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -98,9 +102,30 @@ def share_between_workers(folder: Path) -> None:
     os.environ[MULTIPROCESS_DIR_ENV] = str(folder)
 
 
+FLUSH_EVERY_S = 1.0
+"""How often a process's counts reach prometheus_client (and so the other workers' scrapes)."""
+
+Key = tuple[str, tuple[str, ...]]
+"""A series: its name and label values."""
+
+
+@dataclass
+class _Observed:
+    """A histogram series' observations since the last flush, by bucket."""
+
+    buckets: list[int]
+    total: float = 0.0
+
+
 class Metrics:
     """Counters and latency histograms of one process, by the names in :data:`COUNTERS` and
-    :data:`HISTOGRAMS`; ``shared`` is the workers' folder (see :func:`share_between_workers`)."""
+    :data:`HISTOGRAMS`; ``shared`` is the workers' folder (see :func:`share_between_workers`).
+
+    A request counts into plain dictionaries under a lock; a thread hands the sums to
+    prometheus_client every :data:`FLUSH_EVERY_S`, as does :meth:`render` and the process's
+    exit. In multiprocess mode each prometheus_client update is a locked write to a
+    memory-mapped file, several per request; summed first, they are a few per second
+    (docs/tuning.md). A scrape of another worker sees this one's counts at most that late."""
 
     def __init__(self, shared: Path | None = None) -> None:
         self.shared = shared
@@ -117,22 +142,64 @@ class Metrics:
             for s in HISTOGRAMS
         }
         # A labelled series' child, by (name, label values), looked up once (docs/tuning.md).
-        self._counted: dict[tuple[str, tuple[str, ...]], Counter] = {}
-        self._observed: dict[tuple[str, tuple[str, ...]], Histogram] = {}
+        self._counted: dict[Key, Counter] = {}
+        self._observed: dict[Key, Histogram] = {}
+        self._lock = threading.Lock()
+        self._pending_counts: dict[Key, float] = {}
+        self._pending_observations: dict[Key, _Observed] = {}
+        self._flusher = threading.Thread(target=self._flush_forever, name="metrics", daemon=True)
+        self._flusher.start()
+        atexit.register(self.flush)
 
     def count(self, name: str, value: float = 1, **labels: str) -> None:
-        _child(self._counters, self._counted, name, labels).inc(value)
+        if name not in self._counters:
+            raise KeyError(f"{name} is not a declared collector metric")
+        key = (name, tuple(labels.values()))
+        with self._lock:
+            self._pending_counts[key] = self._pending_counts.get(key, 0.0) + value
+        if key not in self._counted:
+            _child(self._counters, self._counted, name, labels)
 
     def observe(self, name: str, seconds: float, **labels: str) -> None:
-        _child(self._histograms, self._observed, name, labels).observe(seconds)
+        if name not in self._histograms:
+            raise KeyError(f"{name} is not a declared collector metric")
+        key = (name, tuple(labels.values()))
+        bucket = bisect.bisect_left(LATENCY_BUCKETS, seconds)
+        with self._lock:
+            observed = self._pending_observations.get(key)
+            if observed is None:
+                observed = self._pending_observations[key] = _Observed(
+                    [0] * (len(LATENCY_BUCKETS) + 1)
+                )
+            observed.buckets[bucket] += 1
+            observed.total += seconds
+        if key not in self._observed:
+            _child(self._histograms, self._observed, name, labels)
+
+    def flush(self) -> None:
+        """Hand the counts since the last flush to prometheus_client."""
+        with self._lock:
+            counts, self._pending_counts = self._pending_counts, {}
+            observations, self._pending_observations = self._pending_observations, {}
+        for key, value in counts.items():
+            self._counted[key].inc(value)
+        for key, observed in observations.items():
+            _add_observations(self._observed[key], observed)
+
+    def _flush_forever(self) -> None:
+        while True:
+            time.sleep(FLUSH_EVERY_S)
+            self.flush()
 
     def value(self, name: str, **labels: str) -> float:
         """A counter's value in this process (tests)."""
+        self.flush()
         found = self._registry.get_sample_value(name, labels)
         return found or 0.0
 
     def render(self) -> bytes:
         """The Prometheus text exposition: every worker's values summed, or this process's."""
+        self.flush()
         if self.shared is None:
             return generate_latest(self._registry)
         registry = CollectorRegistry()
@@ -140,12 +207,24 @@ class Metrics:
         return generate_latest(registry)
 
 
+def _add_observations(histogram: Histogram, observed: _Observed) -> None:
+    """Add many observations to a histogram series at once: what ``observe`` does for one
+    (its sum, and the one bucket an amount falls in: prometheus_client keeps them apart and
+    accumulates them when collected), through its own values. The one place that relies on
+    prometheus_client's internals; tests/unit/test_collector_metrics.py checks the result
+    against ``observe``."""
+    histogram._sum.inc(observed.total)
+    for bucket, count in zip(histogram._buckets, observed.buckets, strict=True):
+        if count:
+            bucket.inc(count)
+
+
 Family = TypeVar("Family", Counter, Histogram)
 
 
 def _child(
     families: dict[str, Family],
-    children: dict[tuple[str, tuple[str, ...]], Family],
+    children: dict[Key, Family],
     name: str,
     labels: dict[str, str],
 ) -> Family:

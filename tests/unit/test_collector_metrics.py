@@ -9,9 +9,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from collector.metrics import MULTIPROCESS_DIR_ENV, Metrics, share_between_workers
+from collector.metrics import (
+    LATENCY_BUCKETS,
+    MULTIPROCESS_DIR_ENV,
+    Metrics,
+    share_between_workers,
+)
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -84,3 +90,22 @@ def test_any_worker_renders_the_sum_of_every_workers_series(
     assert found[("collector_request_seconds_count", ())] == 1
     assert found[("collector_request_seconds_bucket", (("le", "0.005"),))] == 1
     assert text.count("# TYPE collector_events_accepted_total counter") == 1
+
+
+def test_observations_summed_before_they_reach_prometheus_client_render_as_observe_would() -> None:
+    """The collector sums a process's observations and adds them in one go, through
+    prometheus_client's own values: the rendered histogram must be observe's, to the bucket."""
+    amounts = [0.0001, 0.0005, 0.0005, 0.003, 0.02, 0.7, 9.0]
+    metrics = Metrics()
+    reference = CollectorRegistry()
+    histogram = Histogram(
+        "collector_request_seconds", "reference", buckets=LATENCY_BUCKETS, registry=reference
+    )
+    for amount in amounts:
+        metrics.observe("collector_request_seconds", amount)
+        histogram.observe(amount)
+    ours = samples(metrics.render().decode())
+    expected = samples(generate_latest(reference).decode())
+    assert expected  # the reference has its buckets, count and sum
+    for series, value in expected.items():
+        assert ours[series] == pytest.approx(value), series
