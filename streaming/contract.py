@@ -1,8 +1,8 @@
 """The events.v1 contract as Spark column checks, derived from ``EVENT_FIELDS``: what the
 collector's validation enforces, enforced again on whatever any producer puts on Kafka.
 
-:func:`violations` names each breached rule as ``<field>: <rule>``; an empty array is a
-good event. :func:`bad_record_violations` does the same for an ``events.bad`` record.
+:func:`violations` names each breached rule as ``<field>: <rule>``; null is a good event.
+:func:`bad_record_violations` does the same for an ``events.bad`` record.
 """
 
 from __future__ import annotations
@@ -58,10 +58,15 @@ def _field_checks(field: EventField, value: Column) -> list[tuple[Column, str]]:
 
 
 def _named(checks: list[tuple[str, Column, str]]) -> Column:
+    """The rules breached, as ``field: rule`` texts; null when none is. The plain OR of the
+    checks decides first, so a good record (nearly every one) builds no array."""
+    from functools import reduce
+
     from pyspark.sql import functions as F
 
-    named = [F.when(breached, F.lit(f"{name}: {rule}")) for name, breached, rule in checks]
-    return F.filter(F.array(*named), lambda item: item.isNotNull())
+    breached = reduce(lambda any_, check: any_ | check, (check for _, check, _ in checks))
+    named = [F.when(check, F.lit(f"{name}: {rule}")) for name, check, rule in checks]
+    return F.when(breached, F.filter(F.array(*named), lambda item: item.isNotNull()))
 
 
 def violations(event: str) -> Column:

@@ -43,14 +43,14 @@ def _rejection(
         F.when(value.isNull(), F.lit(BadReason.MALFORMED.value))
         .when(corrupt & ~is_object, F.lit(BadReason.MALFORMED.value))
         .when(corrupt, F.lit(BadReason.SCHEMA_VIOLATION.value))
-        .when(F.size(breaches) > 0, F.lit(BadReason.SCHEMA_VIOLATION.value))
+        .when(breaches.isNotNull(), F.lit(BadReason.SCHEMA_VIOLATION.value))
     )
     detail = (
         F.when(value.isNull(), F.lit("empty Kafka record value"))
         .when(corrupt & ~is_object, F.lit("not a JSON object"))
         .when(corrupt, F.lit(f"a field has the wrong type for {what}"))
         .when(
-            F.size(breaches) > 0, F.concat(F.lit(f"breaks {what}: "), F.array_join(breaches, "; "))
+            breaches.isNotNull(), F.concat(F.lit(f"breaks {what}: "), F.array_join(breaches, "; "))
         )
     )
     return reason, detail
