@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from lakehouse.artifacts import ready_artifact_dir
@@ -70,9 +71,18 @@ def _cluster_id(folder: Path) -> str:
                 f"{path} holds no Kafka cluster id; run `beacon down --reset` to start afresh"
             )
         return cluster_id
-    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    cluster_id = new_cluster_id()
     path.write_text(cluster_id + "\n")
     return cluster_id
+
+
+def new_cluster_id(random_bytes: Callable[[], bytes] = lambda: uuid.uuid4().bytes) -> str:
+    """A Kafka cluster id: a random UUID in URL-safe base64. One that starts with "-" is drawn
+    again, as Kafka's own Uuid.randomUuid does: the storage tool would read it as an option."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(random_bytes()).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def _meta_cluster_id(meta: Path) -> str | None:
