@@ -152,18 +152,16 @@ class Metrics:
         atexit.register(self.flush)
 
     def count(self, name: str, value: float = 1, **labels: str) -> None:
-        if name not in self._counters:
-            raise KeyError(f"{name} is not a declared collector metric")
         key = (name, tuple(labels.values()))
+        if key not in self._counted:  # a new series: its name and labels checked once
+            _child(self._counters, self._counted, name, labels)
         with self._lock:
             self._pending_counts[key] = self._pending_counts.get(key, 0.0) + value
-        if key not in self._counted:
-            _child(self._counters, self._counted, name, labels)
 
     def observe(self, name: str, seconds: float, **labels: str) -> None:
-        if name not in self._histograms:
-            raise KeyError(f"{name} is not a declared collector metric")
         key = (name, tuple(labels.values()))
+        if key not in self._observed:  # a new series: its name and labels checked once
+            _child(self._histograms, self._observed, name, labels)
         bucket = bisect.bisect_left(LATENCY_BUCKETS, seconds)
         with self._lock:
             observed = self._pending_observations.get(key)
@@ -173,8 +171,6 @@ class Metrics:
                 )
             observed.buckets[bucket] += 1
             observed.total += seconds
-        if key not in self._observed:
-            _child(self._histograms, self._observed, name, labels)
 
     def flush(self) -> None:
         """Hand the counts since the last flush to prometheus_client."""

@@ -109,3 +109,11 @@ def test_observations_summed_before_they_reach_prometheus_client_render_as_obser
     assert expected  # the reference has its buckets, count and sum
     for series, value in expected.items():
         assert ours[series] == pytest.approx(value), series
+
+
+def test_a_count_with_undeclared_labels_is_refused_and_leaves_the_others_counting() -> None:
+    metrics = Metrics()
+    with pytest.raises(ValueError, match="label"):
+        metrics.count("collector_events_accepted_total", colour="blue")
+    metrics.count("collector_events_accepted_total", 2, protocol="native")
+    assert metrics.value("collector_events_accepted_total", protocol="native") == 2
