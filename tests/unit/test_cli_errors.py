@@ -8,16 +8,46 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from stack.cli.app import main
 from stack.supervisor import free_port
 
 BEACON = str(Path(sys.executable).parent / "beacon")
 
 
-def beacon(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+@dataclass(frozen=True)
+class Outcome:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def beacon(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., Outcome]:
+    """Run the CLI's `main` in this process (a subprocess a test cost a second of imports),
+    with ``env`` added to the environment for that call."""
+
+    def run(*args: str, env: dict[str, str]) -> Outcome:
+        with monkeypatch.context() as patched:
+            for name, value in env.items():
+                patched.setenv(name, value)
+            capsys.readouterr()
+            code = main(list(args))
+        captured = capsys.readouterr()
+        return Outcome(code, captured.out, captured.err)
+
+    return run
+
+
+def beacon_script(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The installed `beacon` entry point, in a process of its own."""
     return subprocess.run(
         [BEACON, *args],
         capture_output=True,
@@ -28,7 +58,7 @@ def beacon(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
-def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+def one_line_error(result: Outcome | subprocess.CompletedProcess[str]) -> str:
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
@@ -46,27 +76,31 @@ def isolated(tmp_path: Path) -> dict[str, str]:
     }
 
 
-def test_invalid_setting(isolated: dict[str, str]) -> None:
+def test_invalid_setting(beacon: Callable[..., Outcome], isolated: dict[str, str]) -> None:
     line = one_line_error(beacon("status", env={**isolated, "BEACON_PORTS__TRINO": "99999"}))
     assert "ports.trino" in line
     assert "BEACON_PORTS__TRINO" in line
 
 
-def test_missing_jdk(isolated: dict[str, str], tmp_path: Path) -> None:
+def test_missing_jdk(
+    beacon: Callable[..., Outcome], isolated: dict[str, str], tmp_path: Path
+) -> None:
     env = {**isolated, "BEACON_JAVA__TRINO_HOME": str(tmp_path / "no-jdk")}
     line = one_line_error(beacon("up", "trino", env=env))
     assert "BEACON_JAVA__TRINO_HOME" in line
     assert "JDK 25+" in line
 
 
-def test_missing_artifacts(isolated: dict[str, str], tmp_path: Path) -> None:
+def test_missing_artifacts(
+    beacon: Callable[..., Outcome], isolated: dict[str, str], tmp_path: Path
+) -> None:
     env = {**isolated, "BEACON_CACHE_DIR": str(tmp_path / "empty-cache")}
     line = one_line_error(beacon("up", "kafka", env=env))
     assert "kafka artifacts are not installed" in line
     assert "make bootstrap" in line
 
 
-def test_port_in_use(isolated: dict[str, str]) -> None:
+def test_port_in_use(beacon: Callable[..., Outcome], isolated: dict[str, str]) -> None:
     port = int(isolated["BEACON_PORTS__KAFKA"])
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", port))
@@ -76,20 +110,22 @@ def test_port_in_use(isolated: dict[str, str]) -> None:
     assert "BEACON_PORTS__KAFKA" in line
 
 
-def test_corrupt_state_dir(isolated: dict[str, str]) -> None:
+def test_corrupt_state_dir(beacon: Callable[..., Outcome], isolated: dict[str, str]) -> None:
     Path(isolated["BEACON_STATE_DIR"]).write_text("not a folder")
     line = one_line_error(beacon("up", "kafka", env=isolated))
     assert "is not a folder" in line
     assert "beacon down --reset" in line
 
 
-def test_unknown_service(isolated: dict[str, str]) -> None:
+def test_unknown_service(beacon: Callable[..., Outcome], isolated: dict[str, str]) -> None:
     line = one_line_error(beacon("up", "kafak", env=isolated))
     assert "unknown service kafak" in line
     assert "kafka" in line
 
 
-def test_status_of_a_fresh_state_dir(isolated: dict[str, str]) -> None:
+def test_status_of_a_fresh_state_dir(
+    beacon: Callable[..., Outcome], isolated: dict[str, str]
+) -> None:
     result = beacon("status", "--json", env=isolated)
     assert result.returncode == 0, result.stderr
     assert '"state": "stopped"' in result.stdout
@@ -108,32 +144,40 @@ def test_status_of_a_fresh_state_dir(isolated: dict[str, str]) -> None:
     ],
 )
 def test_a_command_line_that_does_not_parse(
-    args: tuple[str, ...], expected: str, isolated: dict[str, str]
+    beacon: Callable[..., Outcome], args: tuple[str, ...], expected: str, isolated: dict[str, str]
 ) -> None:
     line = one_line_error(beacon(*args, env=isolated))
     assert expected in line
     assert "--help" in line
 
 
-def test_logs_of_a_service_with_dependencies(isolated: dict[str, str]) -> None:
+def test_logs_of_a_service_with_dependencies(
+    beacon: Callable[..., Outcome], isolated: dict[str, str]
+) -> None:
     line = one_line_error(beacon("logs", "collector", env=isolated))
     assert "no log for collector yet" in line
 
 
-def test_an_unknown_bootstrap_part(isolated: dict[str, str]) -> None:
+def test_an_unknown_bootstrap_part(
+    beacon: Callable[..., Outcome], isolated: dict[str, str]
+) -> None:
     line = one_line_error(beacon("bootstrap", "--only", "kafka,trinno", env=isolated))
     assert "unknown part trinno" in line
     assert "superset" in line
 
 
 def test_status_json_stays_plain_in_a_colour_terminal(isolated: dict[str, str]) -> None:
-    result = beacon("status", "--json", env={**isolated, "FORCE_COLOR": "1", "COLUMNS": "40"})
+    result = beacon_script(
+        "status", "--json", env={**isolated, "FORCE_COLOR": "1", "COLUMNS": "40"}
+    )
     assert result.returncode == 0, result.stderr
     services = json.loads(result.stdout)["services"]
     assert [s["name"] for s in services] == ["kafka", "trino", "collector", "streaming"]
 
 
-def test_status_table_keeps_each_url_whole_off_a_terminal(isolated: dict[str, str]) -> None:
+def test_status_table_keeps_each_url_whole_off_a_terminal(
+    beacon: Callable[..., Outcome], isolated: dict[str, str]
+) -> None:
     result = beacon("status", env=isolated)
     assert result.returncode == 0, result.stderr
     header, _, *rows, footer = result.stdout.splitlines()
@@ -146,6 +190,6 @@ def test_status_table_keeps_each_url_whole_off_a_terminal(isolated: dict[str, st
 
 
 def test_help_exits_zero(isolated: dict[str, str]) -> None:
-    result = beacon("--help", env=isolated)
+    result = beacon_script("--help", env=isolated)
     assert result.returncode == 0, result.stderr
     assert all(command in result.stdout for command in ("up", "status", "tables", "simulate"))
