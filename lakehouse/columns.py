@@ -29,6 +29,7 @@ class ColumnType(enum.Enum):
     TIMESTAMP = ("TIMESTAMP", "timestamp(3) with time zone", datetime)
     DATE = ("DATE", "date", date)
     STRING_MAP = ("MAP<STRING, STRING>", "map(varchar, varchar)", dict)
+    STRING_ARRAY = ("ARRAY<STRING>", "array(varchar)", list)
     BINARY = ("BINARY", "varbinary", bytes)
 
     @property
@@ -59,6 +60,8 @@ class ColumnType(enum.Enum):
         }
         if self is ColumnType.STRING_MAP:
             return t.MapType(t.StringType(), t.StringType(), valueContainsNull=True)
+        if self is ColumnType.STRING_ARRAY:
+            return t.ArrayType(t.StringType(), containsNull=True)
         return simple[self]
 
 

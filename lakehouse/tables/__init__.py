@@ -1,9 +1,10 @@
-"""Every Delta table of the lakehouse, by schema: one module a schema (raw, live, ops, and
-the serving views), and here the registry of what ``beacon tables init`` creates."""
+"""Every Delta table of the lakehouse, by schema: one module a schema (raw, live, batch, ops,
+and the serving views), and here the registry of what ``beacon tables init`` creates."""
 
 from __future__ import annotations
 
 from lakehouse.columns import Table
+from lakehouse.tables.batch import BATCH_TABLES
 from lakehouse.tables.live import LIVE_TABLES
 from lakehouse.tables.ops import (
     OPS_DQ_RESULTS,
@@ -23,6 +24,6 @@ FOUNDATION_TABLES: tuple[Table, ...] = (
     OPS_DQ_RESULTS,
     OPS_PIPELINE_RUNS,
 )
-"""The tables `beacon tables init` creates besides the live ones; later layers add theirs."""
+"""The tables `beacon tables init` creates besides the live and batch ones."""
 
-ALL_TABLES: tuple[Table, ...] = (*FOUNDATION_TABLES, *LIVE_TABLES)
+ALL_TABLES: tuple[Table, ...] = (*FOUNDATION_TABLES, *LIVE_TABLES, *BATCH_TABLES)

@@ -14,7 +14,7 @@ from lakehouse.schema import (
     EventV1,
     Origin,
 )
-from lakehouse.tables import FOUNDATION_TABLES
+from lakehouse.tables import ALL_TABLES
 from lakehouse.tables.raw import RAW_EVENTS
 
 
@@ -120,7 +120,7 @@ def test_comments_are_quoted_safely() -> None:
 
 
 def test_every_table_has_a_name_of_its_own() -> None:
-    names = [t.qualified_name for t in FOUNDATION_TABLES]
+    names = [t.qualified_name for t in ALL_TABLES]
     assert len(names) == len(set(names))
 
 
