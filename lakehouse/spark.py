@@ -34,6 +34,8 @@ def spark_conf(
         "spark.default.parallelism": str(settings.spark.shuffle_partitions),
         "spark.driver.memory": settings.spark.driver_memory,
         "spark.ui.enabled": str(settings.spark.ui_enabled).lower(),
+        # Stage progress bars are carriage-return animations: noise in a service's log file.
+        "spark.ui.showConsoleProgress": "false",
         "spark.sql.warehouse.dir": str(scratch / "warehouse"),
         "spark.local.dir": str(scratch / "tmp"),
         "spark.driver.extraJavaOptions": " ".join(
