@@ -16,6 +16,17 @@ SERVING_LIVE_VIEWS: tuple[View, ...] = (
     ),
     View(
         "serving",
+        "live_daily_metrics",
+        "SELECT site_id, event_date, dimension, value, sum(pageviews) AS pageviews,"
+        " sum(events) AS events, max(unique_visitors) AS visitors,"
+        " sum(new_sessions) AS new_sessions"
+        f" FROM {in_catalog(LIVE_MINUTE_METRICS)}"
+        " GROUP BY site_id, event_date, dimension, value",
+        "live metrics per site, day, dimension and value over every day the live tables hold;"
+        " visitors is the busiest minute's distinct visitors (a lower bound of the day's)",
+    ),
+    View(
+        "serving",
         "live_active_visitors",
         select_from(LIVE_ACTIVE_VISITORS)
         + " WHERE as_of = (SELECT max(as_of)"

@@ -210,6 +210,12 @@ def test_known_events_give_exact_counts_per_minute_and_dimension_late_ones_too(
             f"WHERE site_id = '{site}' AND dimension = 'all'",
         )
         assert served == [(3, len(on_time) + 1)]
+        daily = query(
+            settings,
+            "SELECT pageviews, events, new_sessions FROM delta.serving.live_daily_metrics "
+            f"WHERE site_id = '{site}' AND dimension = 'all'",
+        )
+        assert daily == [(6, 7, 2)]
 
 
 def to_json(record: dict[str, Any]) -> str:

@@ -20,3 +20,13 @@ def test_table_and_view_ddl_name_the_catalog_quoted() -> None:
     view = by_name["bad_rows_by_reason"].trino_ddl("delta")
     assert view.startswith('CREATE OR REPLACE VIEW "delta"."serving"."bad_rows_by_reason"')
     assert 'FROM "delta"."raw"."events_bad" GROUP BY' in view
+
+
+def test_the_live_daily_view_has_the_columns_the_batch_layer_reads() -> None:
+    by_name = {view.name: view for view in SERVING_LIVE_VIEWS}
+    view = by_name["live_daily_metrics"].trino_ddl("delta")
+    select = view.split(" FROM ", 1)[0]
+    for column in ("site_id", "event_date", "dimension", "value", "pageviews", "events"):
+        assert column in select
+    assert "AS visitors" in select
+    assert "AS new_sessions" in select
