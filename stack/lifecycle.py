@@ -51,6 +51,8 @@ def start_service(
         report(f"  {service.name}: running but not healthy; restarting")
         supervisor.stop(service.name)
     supervisor.check_ports(service.name, service.ports(settings))
+    if service.set_up is not None:
+        service.set_up(settings, lambda line: report(f"  {service.name}: {line}"))
     report(f"  {service.name}: preparing")
     launch = service.prepare(settings)
     record = supervisor.start(

@@ -31,4 +31,7 @@ class Service:
     """One quick probe: True when the service answers as it should."""
     after_start: Callable[[Settings], None] | None = None
     """Idempotent set-up once healthy (topics, schemas)."""
+    set_up: Callable[[Settings, Callable[[str], None]], None] | None = None
+    """Idempotent set-up before each start that may take a while (a database migration),
+    reporting its progress in lines."""
     depends_on: tuple[str, ...] = ()

@@ -13,7 +13,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from lakehouse.settings import load_settings
+from lakehouse.settings import Settings, load_settings
 from stack.cli.output import print_json, say, show
 from stack.errors import BeaconError
 from stack.lifecycle import (
@@ -23,20 +23,21 @@ from stack.lifecycle import (
     stop_all,
     supervisor_for,
 )
-from stack.registry import SERVICES, named, select
+from stack.registry import GROUPS, SERVICES, named, select
 from stack.state import open_state_dir, remove_state_dir
 
 app = typer.Typer()
 
 HEALTH_STYLES = {"healthy": "green", "unhealthy": "bold red"}
 NAMES = ", ".join(service.name for service in SERVICES)
+UP_NAMES = ", ".join([*GROUPS, *(service.name for service in SERVICES)])
 
 
 @app.command()
 def up(
     services: Annotated[
         list[str] | None,
-        typer.Argument(metavar="SERVICE", help=NAMES, show_default=False),
+        typer.Argument(metavar="SERVICE", help=UP_NAMES, show_default=False),
     ] = None,
 ) -> int:
     """Start services (all if none named, with what they depend on), wait until healthy."""
@@ -89,6 +90,20 @@ def uptime(seconds: int | None) -> str:
     return f"{hours}h{minute:02d}m" if hours else f"{minute}m{second:02d}s"
 
 
+def airflow_login(settings: Settings) -> dict[str, str] | None:
+    """Where and as whom to sign in to Airflow, once its password has been generated."""
+    from stack.airflow_env import ADMIN_USER, admin_password, airflow_url, passwords_file
+
+    if not passwords_file(settings).exists():
+        return None
+    return {
+        "url": airflow_url(settings),
+        "user": ADMIN_USER,
+        "password": admin_password(settings),
+        "password_file": str(passwords_file(settings)),
+    }
+
+
 @app.command()
 def status(
     as_json: Annotated[
@@ -99,10 +114,22 @@ def status(
     settings = load_settings()
     supervisor = supervisor_for(settings)
     rows = [service_status(service, settings, supervisor) for service in SERVICES]
+    login = airflow_login(settings)
     if as_json:
-        print_json({"state_dir": str(settings.state_path), "services": [asdict(r) for r in rows]})
+        print_json(
+            {
+                "state_dir": str(settings.state_path),
+                "services": [asdict(r) for r in rows],
+                "airflow": login,
+            }
+        )
     else:
         show(status_table(rows))
+        if login is not None:
+            say(
+                f"airflow: {login['url']}  user {login['user']}  password {login['password']}"
+                f"  (stored in {login['password_file']})"
+            )
         say(f"state: {settings.state_path}  logs: {settings.logs_path}")
     return 1 if any(row.unhealthy for row in rows) else 0
 
