@@ -18,7 +18,7 @@ import typer
 from lakehouse.artifacts import MissingArtifacts
 from lakehouse.jdk import JdkNotFound
 from lakehouse.settings import SettingsError
-from stack.cli import bootstrap, services, simulate, tables
+from stack.cli import batch, bootstrap, services, simulate, tables
 from stack.cli.output import error_line, interrupted
 from stack.errors import BeaconError
 
@@ -26,7 +26,13 @@ USER_ERRORS = (BeaconError, SettingsError, JdkNotFound, MissingArtifacts)
 USAGE_EXIT = 2
 INTERRUPTED_EXIT = 130
 
-GROUPS: tuple[typer.Typer, ...] = (services.app, tables.app, simulate.app, bootstrap.app)
+GROUPS: tuple[typer.Typer, ...] = (
+    services.app,
+    tables.app,
+    simulate.app,
+    batch.app,
+    bootstrap.app,
+)
 
 app = typer.Typer(
     name="beacon",
