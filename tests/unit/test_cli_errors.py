@@ -166,13 +166,25 @@ def test_an_unknown_bootstrap_part(
     assert "superset" in line
 
 
+SERVICE_NAMES = (
+    "kafka",
+    "trino",
+    "collector",
+    "streaming",
+    "airflow-api-server",
+    "airflow-scheduler",
+    "airflow-dag-processor",
+    "airflow-triggerer",
+)
+
+
 def test_status_json_stays_plain_in_a_colour_terminal(isolated: dict[str, str]) -> None:
     result = beacon_script(
         "status", "--json", env={**isolated, "FORCE_COLOR": "1", "COLUMNS": "40"}
     )
     assert result.returncode == 0, result.stderr
     services = json.loads(result.stdout)["services"]
-    assert [s["name"] for s in services] == ["kafka", "trino", "collector", "streaming"]
+    assert [s["name"] for s in services] == list(SERVICE_NAMES)
 
 
 def test_status_table_keeps_each_url_whole_off_a_terminal(
@@ -182,9 +194,7 @@ def test_status_table_keeps_each_url_whole_off_a_terminal(
     assert result.returncode == 0, result.stderr
     header, _, *rows, footer = result.stdout.splitlines()
     assert header.split() == ["SERVICE", "STATE", "HEALTH", "PID", "UPTIME", "URL"]
-    assert [row.split()[:2] for row in rows] == [
-        [name, "stopped"] for name in ("kafka", "trino", "collector", "streaming")
-    ]
+    assert [row.split()[:2] for row in rows] == [[name, "stopped"] for name in SERVICE_NAMES]
     assert rows[1].split()[-1] == f"http://127.0.0.1:{isolated['BEACON_PORTS__TRINO']}"
     assert footer.startswith("state: ")
 
