@@ -20,7 +20,14 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from collector.bodies import BodyTimeout, BodyTooLarge, Receive, gunzip, read_body
+from collector.bodies import (
+    BodyDeadlines,
+    BodyTimeout,
+    BodyTooLarge,
+    Receive,
+    gunzip,
+    read_body,
+)
 from collector.enrich import warm_up
 from collector.limits import Monotonic, RateLimit, Throttled, address_key
 from collector.metrics import CONTENT_TYPE, Metrics
@@ -76,6 +83,7 @@ class CollectorApp:
         self.pipeline = Pipeline(settings, sink, self.metrics, secret, monotonic)
         limits = settings.collector.rate_limits
         self.address_limit = RateLimit(limits.address_rps, limits.address_burst, monotonic)
+        self.body_deadlines = BodyDeadlines(settings.collector.body_timeout_s)
         self.tracker_path = settings.collector.tracker_path
         self.trusted_proxies = frozenset(settings.collector.trusted_proxies)
         self.tracker = TRACKER_FILE.read_bytes() if TRACKER_FILE.exists() else None
@@ -174,7 +182,7 @@ class CollectorApp:
         if declared.isdigit() and int(declared) > limit:
             return self.too_large(protocol, limit)
         try:
-            body = await read_body(receive, limit, settings.body_timeout_s)
+            body = await read_body(receive, limit, self.body_deadlines)
             if headers.get("content-encoding", "").lower() == "gzip":
                 body = gunzip(body, limit)
         except BodyTooLarge:

@@ -9,7 +9,7 @@ the request again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -20,14 +20,9 @@ from collector.sites import Refusal, SiteDirectory, admit
 from collector.steps import Context
 from lakehouse.bad_rows import Stage
 
-
-@dataclass(frozen=True)
-class Admitted:
-    """An event that may go on to the event steps, with its request's context."""
-
-    index: int
-    event: dict[str, Any]
-    context: Context
+Admitted = tuple[int, dict[str, Any], Context]
+"""An event that may go on to the event steps: its item's position in the request, the
+event, and its request's context (a plain tuple: one per event)."""
 
 
 class Authorizer:
@@ -72,7 +67,7 @@ class Authorizer:
             forwarded = event.pop(FORWARDED_CLIENT, None)
             if forwarded is not None:
                 context = replace(context, hit=forwarded_hit(hit, forwarded, event))
-            admitted.append(Admitted(index, event, context))
+            admitted.append((index, event, context))
         return admitted
 
     def _admit(

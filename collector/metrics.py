@@ -17,6 +17,7 @@ import os
 import shutil
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -88,6 +89,8 @@ HISTOGRAMS = (
     Series("collector_step_seconds", "Time spent in each pipeline step, per request", ("step",)),
 )
 
+_HISTOGRAM_LABELS = {series.name: series.labels for series in HISTOGRAMS}
+
 # The _created series carry a process's start time: meaningless summed over workers.
 disable_created_metrics()  # type: ignore[no-untyped-call]
 
@@ -109,12 +112,14 @@ Key = tuple[str, tuple[str, ...]]
 """A series: its name and label values."""
 
 
-@dataclass
 class _Observed:
     """A histogram series' observations since the last flush, by bucket."""
 
-    buckets: list[int]
-    total: float = 0.0
+    __slots__ = ("buckets", "total")
+
+    def __init__(self) -> None:
+        self.buckets = [0] * (len(LATENCY_BUCKETS) + 1)
+        self.total = 0.0
 
 
 class Metrics:
@@ -166,11 +171,30 @@ class Metrics:
         with self._lock:
             observed = self._pending_observations.get(key)
             if observed is None:
-                observed = self._pending_observations[key] = _Observed(
-                    [0] * (len(LATENCY_BUCKETS) + 1)
-                )
+                observed = self._pending_observations[key] = _Observed()
             observed.buckets[bucket] += 1
             observed.total += seconds
+
+    def observe_each(self, name: str, seconds: Iterable[tuple[str, float]]) -> None:
+        """``observe`` of ``name`` for each (value of its one label, amount) of ``seconds``,
+        under one lock for them all: a request's step times (docs/tuning.md)."""
+        found = []
+        for value, amount in seconds:
+            key = (name, (value,))
+            if key not in self._observed:  # a new series: its name and label checked once
+                label = _HISTOGRAM_LABELS.get(name, ())
+                if len(label) != 1:
+                    raise ValueError(f"{name} is not a collector histogram with one label")
+                _child(self._histograms, self._observed, name, {label[0]: value})
+            found.append((key, bisect.bisect_left(LATENCY_BUCKETS, amount), amount))
+        with self._lock:
+            pending = self._pending_observations
+            for key, bucket, amount in found:
+                observed = pending.get(key)
+                if observed is None:
+                    observed = pending[key] = _Observed()
+                observed.buckets[bucket] += 1
+                observed.total += amount
 
     def flush(self) -> None:
         """Hand the counts since the last flush to prometheus_client."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -93,27 +93,54 @@ EVENT_STEPS: tuple[tuple[str, EventStep], ...] = (
 )
 
 
-@dataclass
+EVENT_STEP_NAMES = tuple(name for name, _ in EVENT_STEPS)
+
+
 class StepTimes:
     """Seconds spent in each named step over one request (its events' runs added up)."""
 
-    seconds: dict[str, float] = field(default_factory=dict)
+    __slots__ = ("_event_step_seconds", "_event_steps_reached", "_request_step_seconds")
+
+    def __init__(self) -> None:
+        self._request_step_seconds: dict[str, float] = {}
+        self._event_step_seconds = [0.0] * len(EVENT_STEPS)
+        self._event_steps_reached = 0  # how many of EVENT_STEPS some event has run
 
     def since(self, step: str, started: float) -> float:
         """Add the time from ``started`` (perf_counter) to now to ``step``; now."""
         now = time.perf_counter()
-        self.seconds[step] = self.seconds.get(step, 0.0) + (now - started)
+        seconds = self._request_step_seconds
+        seconds[step] = seconds.get(step, 0.0) + (now - started)
         return now
+
+    def by_step(self) -> list[tuple[str, float]]:
+        """(step, seconds) for each step that ran."""
+        names = EVENT_STEP_NAMES[: self._event_steps_reached]
+        return [
+            *self._request_step_seconds.items(),
+            *zip(names, self._event_step_seconds, strict=False),
+        ]
 
 
 def run_event_steps(
     event: dict[str, Any], context: Context, times: StepTimes
 ) -> dict[str, Any] | BadRow:
-    for name, step in EVENT_STEPS:
-        started = time.perf_counter()
+    # Times in a list by step position, each step's end the next one's start: the timing is
+    # a small part of a step's own cost (docs/tuning.md).
+    seconds = times._event_step_seconds
+    started = time.perf_counter()
+    position = 0
+    for _, step in EVENT_STEPS:
         result = step(event, context)
-        times.since(name, started)
+        now = time.perf_counter()
+        seconds[position] += now - started
+        started = now
+        position += 1
         if isinstance(result, BadRow):
-            return result
+            break
         event = result
-    return event
+    else:
+        result = event
+    if position > times._event_steps_reached:
+        times._event_steps_reached = position
+    return result

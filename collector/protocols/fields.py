@@ -57,6 +57,8 @@ _INT_FIELDS = frozenset(f.name for f in CLIENT_FIELDS if f.type is ColumnType.IN
 def text(value: Any) -> str | None:
     """A scalar as a string (numbers as their JSON text); None for null, empty, or a
     structure (a structure where a string belongs is not a string)."""
+    if type(value) is str:  # the common case
+        return value or None
     if value is None or isinstance(value, dict | list):
         return None
     if isinstance(value, bool):
@@ -169,12 +171,15 @@ def screen_size(value: Any) -> tuple[int | None, int | None]:
 
 
 def screen_dimension(value: Any) -> int | None:
-    if isinstance(value, bool):
+    if type(value) is int:  # the common case (a bool is an int, but not of this type)
+        number = value
+    elif isinstance(value, bool):
         return None
-    try:
-        number = int(value) if isinstance(value, int | str) else int(float(value))
-    except (TypeError, ValueError, OverflowError):
-        return None
+    else:
+        try:
+            number = int(value) if isinstance(value, int | str) else int(float(value))
+        except (TypeError, ValueError, OverflowError):
+            return None
     low, high = SCREEN_BOUNDS
     return number if low <= number <= high else None
 
@@ -198,30 +203,34 @@ def finish_event(fields: Mapping[str, Any]) -> dict[str, Any]:
     (schema_violation)."""
     event: dict[str, Any] = {key: value for key, value in fields.items() if value is not None}
     cut: set[str] = set()
-    for key in IDENTIFIERS & event.keys():
-        value = event[key]
-        if type(value) is not str and _is_number(value):
-            event[key] = text(value)
+    left_out: list[str] = []
+    # One pass over the fields, each shaped by its kind; the common case, a string within
+    # its bound or an identifier, is tested first (the step runs on every event).
+    for key, value in event.items():
+        bound = _STRING_BOUNDS.get(key)
+        if bound is not None:
+            if type(value) is not str:
+                if not _is_number(value):
+                    continue
+                value = event[key] = text(value)
+            if len(value) > bound:
+                event[key] = value[:bound]
+                cut.add(key)
+        elif key in IDENTIFIERS:
+            if type(value) is not str and _is_number(value):
+                event[key] = text(value)
+        elif key in _INT_FIELDS:
+            size = screen_dimension(value)
+            if size is None:
+                left_out.append(key)
+            else:
+                event[key] = size
+    for key in left_out:
+        del event[key]
+        cut.add(key)
     # path and utm_* missing from the event are derived from its url by enrichment.
-    for key in _STRING_BOUNDS.keys() & event.keys():
-        value = event[key]
-        if type(value) is not str:  # the common case is a string: test that first
-            if not _is_number(value):
-                continue
-            value = event[key] = text(value)
-        bound = _STRING_BOUNDS[key]
-        if len(value) > bound:
-            event[key] = value[:bound]
-            cut.add(key)
-    for key in _INT_FIELDS & event.keys():
-        size = screen_dimension(event[key])
-        if size is None:
-            del event[key]
-            cut.add(key)
-        else:
-            event[key] = size
     sent = event.pop("properties", None)
-    if isinstance(sent, Mapping) or (sent is None and cut):
+    if cut if sent is None else isinstance(sent, Mapping):
         properties, cut_inside = flatten_properties(sent or {})
         if cut_inside:
             cut.add("properties")
@@ -229,7 +238,7 @@ def finish_event(fields: Mapping[str, Any]) -> dict[str, Any]:
     if sent is not None:  # a map, or what validation rejects
         event["properties"] = sent
     client_ts = event.get("client_ts")
-    if isinstance(client_ts, datetime | str):
+    if type(client_ts) is str or isinstance(client_ts, datetime):
         # Unreadable: left as sent, so validation rejects it with schema_violation.
         with contextlib.suppress(Malformed):
             event["client_ts"] = parse_iso_timestamp(client_ts)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from collector.metrics import (
     Metrics,
     share_between_workers,
 )
+from tests.support.in_process_collector import Collector
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -117,3 +119,37 @@ def test_a_count_with_undeclared_labels_is_refused_and_leaves_the_others_countin
         metrics.count("collector_events_accepted_total", colour="blue")
     metrics.count("collector_events_accepted_total", 2, protocol="native")
     assert metrics.value("collector_events_accepted_total", protocol="native") == 2
+
+
+def test_observations_of_each_label_render_as_one_observe_each() -> None:
+    each, one_by_one = Metrics(), Metrics()
+    steps = [("parse", 0.0004), ("enrich", 0.002), ("parse", 0.03), ("route", 7.0)]
+    each.observe_each("collector_step_seconds", steps)
+    for step, amount in steps:
+        one_by_one.observe("collector_step_seconds", amount, step=step)
+    assert samples(each.render().decode()) == samples(one_by_one.render().decode())
+    with pytest.raises(ValueError, match="one label"):
+        each.observe_each("collector_request_seconds", [("parse", 0.1)])
+
+
+def step_counts(collector: Collector) -> dict[str, float]:
+    return {
+        dict(labels)["step"]: value
+        for (name, labels), value in samples(collector.metrics.render().decode()).items()
+        if name == "collector_step_seconds_count"
+    }
+
+
+def test_each_step_a_request_ran_is_timed_once(tmp_path: Path) -> None:
+    collector = Collector(tmp_path)
+    now = datetime.now(UTC).isoformat()
+    good = {"event_id": "e-1", "type": "page", "name": "pageview", "site_id": "demo-shop"}
+    good |= {"client_ts": now, "url": "https://shop.example/"}
+    batch = [good, {**good, "event_id": "e-2"}]
+    assert collector.request("POST", "/x/b", json=batch).status_code == 202
+    every = ("parse", "authorize", "validate", "check_clock", "enrich", "route")
+    assert step_counts(collector) == dict.fromkeys(every, 1.0)
+    invalid = [{**good, "type": "nonsense"}]  # refused by validate: no later event step runs
+    assert collector.request("POST", "/x/b", json=invalid).status_code == 400
+    counts = step_counts(collector)
+    assert counts == {**dict.fromkeys(every, 2.0), "check_clock": 1.0, "enrich": 1.0}
