@@ -17,7 +17,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -121,6 +121,13 @@ class _Observed:
         self.buckets = [0] * (len(LATENCY_BUCKETS) + 1)
         self.total = 0.0
 
+    def take(self) -> tuple[list[int], float]:
+        """The observations so far (counts by bucket, their sum), and none from now on."""
+        taken = self.buckets, self.total
+        self.buckets = [0] * (len(LATENCY_BUCKETS) + 1)
+        self.total = 0.0
+        return taken
+
 
 class Metrics:
     """Counters and latency histograms of one process, by the names in :data:`COUNTERS` and
@@ -151,7 +158,9 @@ class Metrics:
         self._observed: dict[Key, Histogram] = {}
         self._lock = threading.Lock()
         self._pending_counts: dict[Key, float] = {}
-        self._pending_observations: dict[Key, _Observed] = {}
+        # A histogram series' observations, kept for the process's life (flushes empty it).
+        self._observations: dict[Key, _Observed] = {}
+        self._groups: dict[tuple[str, tuple[str, ...]], tuple[_Observed, ...]] = {}
         self._flusher = threading.Thread(target=self._flush_forever, name="metrics", daemon=True)
         self._flusher.start()
         atexit.register(self.flush)
@@ -165,46 +174,50 @@ class Metrics:
 
     def observe(self, name: str, seconds: float, **labels: str) -> None:
         key = (name, tuple(labels.values()))
-        if key not in self._observed:  # a new series: its name and labels checked once
-            _child(self._histograms, self._observed, name, labels)
+        observed = self._observations.get(key)
+        if observed is None:  # a new series: its name and labels checked once
+            observed = self._new_observed(key, labels)
         bucket = bisect.bisect_left(LATENCY_BUCKETS, seconds)
         with self._lock:
-            observed = self._pending_observations.get(key)
-            if observed is None:
-                observed = self._pending_observations[key] = _Observed()
             observed.buckets[bucket] += 1
             observed.total += seconds
 
-    def observe_each(self, name: str, seconds: Iterable[tuple[str, float]]) -> None:
-        """``observe`` of ``name`` for each (value of its one label, amount) of ``seconds``,
-        under one lock for them all: a request's step times (docs/tuning.md)."""
-        found = []
-        for value, amount in seconds:
-            key = (name, (value,))
-            if key not in self._observed:  # a new series: its name and label checked once
-                label = _HISTOGRAM_LABELS.get(name, ())
-                if len(label) != 1:
-                    raise ValueError(f"{name} is not a collector histogram with one label")
-                _child(self._histograms, self._observed, name, {label[0]: value})
-            found.append((key, bisect.bisect_left(LATENCY_BUCKETS, amount), amount))
+    def observe_each(
+        self, name: str, values: tuple[str, ...], amounts: Sequence[float | None]
+    ) -> None:
+        """``observe`` of ``name`` for each value of its one label in ``values`` with the
+        amount at the same position of ``amounts`` (None: none). One lock for them all: a
+        request's step times (docs/tuning.md)."""
+        group = self._groups.get((name, values))
+        if group is None:  # new series: their name and label checked once
+            group = self._groups[name, values] = self._new_group(name, values)
         with self._lock:
-            pending = self._pending_observations
-            for key, bucket, amount in found:
-                observed = pending.get(key)
-                if observed is None:
-                    observed = pending[key] = _Observed()
-                observed.buckets[bucket] += 1
-                observed.total += amount
+            for observed, amount in zip(group, amounts, strict=True):
+                if amount is not None:
+                    observed.buckets[bisect.bisect_left(LATENCY_BUCKETS, amount)] += 1
+                    observed.total += amount
+
+    def _new_observed(self, key: Key, labels: dict[str, str]) -> _Observed:
+        _child(self._histograms, self._observed, key[0], labels)
+        with self._lock:
+            return self._observations.setdefault(key, _Observed())
+
+    def _new_group(self, name: str, values: tuple[str, ...]) -> tuple[_Observed, ...]:
+        label = _HISTOGRAM_LABELS.get(name, ())
+        if len(label) != 1:
+            raise ValueError(f"{name} is not a collector histogram with one label")
+        return tuple(self._new_observed((name, (value,)), {label[0]: value}) for value in values)
 
     def flush(self) -> None:
         """Hand the counts since the last flush to prometheus_client."""
         with self._lock:
             counts, self._pending_counts = self._pending_counts, {}
-            observations, self._pending_observations = self._pending_observations, {}
+            observations = [(key, observed.take()) for key, observed in self._observations.items()]
         for key, value in counts.items():
             self._counted[key].inc(value)
-        for key, observed in observations.items():
-            _add_observations(self._observed[key], observed)
+        for key, (buckets, total) in observations:
+            if any(buckets):
+                _add_observations(self._observed[key], buckets, total)
 
     def _flush_forever(self) -> None:
         while True:
@@ -227,14 +240,14 @@ class Metrics:
         return generate_latest(registry)
 
 
-def _add_observations(histogram: Histogram, observed: _Observed) -> None:
-    """Add many observations to a histogram series at once: what ``observe`` does for one
-    (its sum, and the one bucket an amount falls in: prometheus_client keeps them apart and
-    accumulates them when collected), through its own values. The one place that relies on
-    prometheus_client's internals; tests/unit/test_collector_metrics.py checks the result
-    against ``observe``."""
-    histogram._sum.inc(observed.total)
-    for bucket, count in zip(histogram._buckets, observed.buckets, strict=True):
+def _add_observations(histogram: Histogram, buckets: list[int], total: float) -> None:
+    """Add many observations to a histogram series at once, ``buckets`` their count in each
+    bucket and ``total`` their sum: what ``observe`` does for one (its sum, and the one
+    bucket an amount falls in: prometheus_client keeps them apart and accumulates them when
+    collected), through its own values. The one place that relies on prometheus_client's
+    internals; tests/unit/test_collector_metrics.py checks the result against ``observe``."""
+    histogram._sum.inc(total)
+    for bucket, count in zip(histogram._buckets, buckets, strict=True):
         if count:
             bucket.inc(count)
 

@@ -103,10 +103,14 @@ class Parsed:
 
     def indexed_bad(self) -> list[tuple[int | None, BadRow]]:
         """(item, bad row) for each bad row, in order: the shape of ``Outcome.bad``."""
+        if not self.bad:
+            return []
         return list(zip(self.bad_items, self.bad, strict=True))
 
     @property
     def item_count(self) -> int:
         """How many items of the request its events and item bad rows are (a bad row of the
         whole request is none)."""
+        if not self.bad_items:
+            return len(self.events)
         return len(self.events) + sum(item is not None for item in self.bad_items)

@@ -26,7 +26,7 @@ from collector.protocols.fields import TRUNCATED_KEY
 from collector.records import bad_record, event_record
 from collector.sink import Sink
 from collector.sites import SiteDirectory
-from collector.steps import StepTimes, run_event_steps
+from collector.steps import AUTHORIZE, PARSE, ROUTE, STEPS, StepTimes, run_event_steps
 from lakehouse.bad_rows import BadReason, BadRow, Stage
 from lakehouse.settings import Settings
 
@@ -68,20 +68,20 @@ class Pipeline:
         try:
             return self._run_steps(hit, parse, times)
         finally:
-            self.metrics.observe_each("collector_step_seconds", times.by_step())
+            self.metrics.observe_each("collector_step_seconds", STEPS, times.seconds)
 
     def _run_steps(
         self, hit: Hit, parse: ParseFn, times: StepTimes
     ) -> tuple[Outcome, list[dict[str, Any]]]:
         started = time.perf_counter()
         parsed = parse(hit)
-        started = times.since("parse", started)
+        started = times.since(PARSE, started)
         too_many = self._too_many_events(hit, parsed)
         if too_many is not None:  # refused whole: one bad row, the body its payload
             return Outcome(bad=[(None, too_many)]), []
         outcome = Outcome(bad=parsed.indexed_bad())
         admitted = self.authorizer.authorize(hit, parsed, outcome)
-        times.since("authorize", started)
+        times.since(AUTHORIZE, started)
         good: list[dict[str, Any]] = []
         for index, event, context in admitted:
             result = run_event_steps(event, context, times)
@@ -106,19 +106,20 @@ class Pipeline:
     async def handle(self, hit: Hit, parse: ParseFn) -> Outcome:
         times = StepTimes()
         try:
-            return await self._handle(hit, parse, times)
+            outcome, good = self._run_steps(hit, parse, times)
+            started = time.perf_counter()
+            kafka = self.settings.kafka
+            records = [event_record(event, kafka.events_topic) for event in good]
+            records += [bad_record(row, kafka.bad_topic) for _, row in outcome.bad]
+            if records:
+                outcome.delivery = await self.sink.deliver(records)
+                times.since(ROUTE, started)
         finally:  # every step's time at once (docs/tuning.md)
-            self.metrics.observe_each("collector_step_seconds", times.by_step())
+            self.metrics.observe_each("collector_step_seconds", STEPS, times.seconds)
+        self._count(hit, outcome, good)
+        return outcome
 
-    async def _handle(self, hit: Hit, parse: ParseFn, times: StepTimes) -> Outcome:
-        outcome, good = self._run_steps(hit, parse, times)
-        started = time.perf_counter()
-        kafka = self.settings.kafka
-        records = [event_record(event, kafka.events_topic) for event in good]
-        records += [bad_record(row, kafka.bad_topic) for _, row in outcome.bad]
-        if records:
-            outcome.delivery = await self.sink.deliver(records)
-            times.since("route", started)
+    def _count(self, hit: Hit, outcome: Outcome, good: list[dict[str, Any]]) -> None:
         outcome.accepted = len(good)
         outcome.truncated = sum(TRUNCATED_KEY in event.get("properties", ()) for event in good)
         protocol = hit.protocol.value
@@ -132,4 +133,3 @@ class Pipeline:
             self.metrics.count("collector_events_rejected_total", reason=row.reason.value)
         if outcome.throttled is not None:
             self.metrics.count("collector_rate_limited_total", limit=outcome.throttled.limit)
-        return outcome

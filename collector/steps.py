@@ -93,54 +93,44 @@ EVENT_STEPS: tuple[tuple[str, EventStep], ...] = (
 )
 
 
-EVENT_STEP_NAMES = tuple(name for name, _ in EVENT_STEPS)
+STEPS = ("parse", "authorize", *(name for name, _ in EVENT_STEPS), "route")
+"""Every step of the pipeline, in order: the event steps between the request steps that
+:mod:`collector.pipeline` runs and times itself."""
+PARSE, AUTHORIZE, ROUTE = STEPS.index("parse"), STEPS.index("authorize"), STEPS.index("route")
+_FIRST_EVENT_STEP = STEPS.index(EVENT_STEPS[0][0])
 
 
 class StepTimes:
-    """Seconds spent in each named step over one request (its events' runs added up)."""
+    """Seconds spent in each of :data:`STEPS` over one request (its events' runs added up),
+    by position; None for a step that did not run."""
 
-    __slots__ = ("_event_step_seconds", "_event_steps_reached", "_request_step_seconds")
+    __slots__ = ("seconds",)
 
     def __init__(self) -> None:
-        self._request_step_seconds: dict[str, float] = {}
-        self._event_step_seconds = [0.0] * len(EVENT_STEPS)
-        self._event_steps_reached = 0  # how many of EVENT_STEPS some event has run
+        self.seconds: list[float | None] = [None] * len(STEPS)
 
-    def since(self, step: str, started: float) -> float:
-        """Add the time from ``started`` (perf_counter) to now to ``step``; now."""
+    def since(self, step: int, started: float) -> float:
+        """Add the time from ``started`` (perf_counter) to now to the step at position
+        ``step`` of :data:`STEPS`; now."""
         now = time.perf_counter()
-        seconds = self._request_step_seconds
-        seconds[step] = seconds.get(step, 0.0) + (now - started)
+        self.seconds[step] = (self.seconds[step] or 0.0) + (now - started)
         return now
-
-    def by_step(self) -> list[tuple[str, float]]:
-        """(step, seconds) for each step that ran."""
-        names = EVENT_STEP_NAMES[: self._event_steps_reached]
-        return [
-            *self._request_step_seconds.items(),
-            *zip(names, self._event_step_seconds, strict=False),
-        ]
 
 
 def run_event_steps(
     event: dict[str, Any], context: Context, times: StepTimes
 ) -> dict[str, Any] | BadRow:
-    # Times in a list by step position, each step's end the next one's start: the timing is
-    # a small part of a step's own cost (docs/tuning.md).
-    seconds = times._event_step_seconds
+    # Each step's end is the next one's start: the timing is a small part of a step's cost.
+    seconds = times.seconds
+    position = _FIRST_EVENT_STEP
     started = time.perf_counter()
-    position = 0
     for _, step in EVENT_STEPS:
         result = step(event, context)
         now = time.perf_counter()
-        seconds[position] += now - started
+        seconds[position] = (seconds[position] or 0.0) + (now - started)
         started = now
-        position += 1
         if isinstance(result, BadRow):
-            break
+            return result
         event = result
-    else:
-        result = event
-    if position > times._event_steps_reached:
-        times._event_steps_reached = position
-    return result
+        position += 1
+    return event

@@ -123,13 +123,22 @@ def test_a_count_with_undeclared_labels_is_refused_and_leaves_the_others_countin
 
 def test_observations_of_each_label_render_as_one_observe_each() -> None:
     each, one_by_one = Metrics(), Metrics()
-    steps = [("parse", 0.0004), ("enrich", 0.002), ("parse", 0.03), ("route", 7.0)]
-    each.observe_each("collector_step_seconds", steps)
-    for step, amount in steps:
-        one_by_one.observe("collector_step_seconds", amount, step=step)
-    assert samples(each.render().decode()) == samples(one_by_one.render().decode())
+    steps = ("parse", "enrich", "validate", "route")
+    requests = [(0.0004, 0.002, None, 7.0), (0.03, None, None, 0.0)]
+    for amounts in requests:
+        each.observe_each("collector_step_seconds", steps, amounts)
+        each.flush()  # a flush between requests takes nothing from the next
+        for step, amount in zip(steps, amounts, strict=True):
+            if amount is not None:
+                one_by_one.observe("collector_step_seconds", amount, step=step)
+    rendered = samples(each.render().decode())
+    never = ("collector_step_seconds_count", (("step", "validate"),))
+    assert rendered.pop(never) == 0  # a series from the start, never observed
+    assert {k: v for k, v in rendered.items() if ("step", "validate") not in k[1]} == samples(
+        one_by_one.render().decode()
+    )
     with pytest.raises(ValueError, match="one label"):
-        each.observe_each("collector_request_seconds", [("parse", 0.1)])
+        each.observe_each("collector_request_seconds", ("parse",), (0.1,))
 
 
 def step_counts(collector: Collector) -> dict[str, float]:
