@@ -20,14 +20,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from collector.bodies import (
-    BodyDeadlines,
-    BodyTimeout,
-    BodyTooLarge,
-    Receive,
-    gunzip,
-    read_body,
-)
+from collector.bodies import BodyReader, BodyTimeout, BodyTooLarge, Receive, gunzip
 from collector.enrich import warm_up
 from collector.limits import Monotonic, RateLimit, Throttled, address_key
 from collector.metrics import CONTENT_TYPE, Metrics
@@ -83,7 +76,7 @@ class CollectorApp:
         self.pipeline = Pipeline(settings, sink, self.metrics, secret, monotonic)
         limits = settings.collector.rate_limits
         self.address_limit = RateLimit(limits.address_rps, limits.address_burst, monotonic)
-        self.body_deadlines = BodyDeadlines(settings.collector.body_timeout_s)
+        self.bodies = BodyReader(settings.collector.body_timeout_s)
         self.tracker_path = settings.collector.tracker_path
         self.trusted_proxies = frozenset(settings.collector.trusted_proxies)
         self.tracker = TRACKER_FILE.read_bytes() if TRACKER_FILE.exists() else None
@@ -182,7 +175,7 @@ class CollectorApp:
         if declared.isdigit() and int(declared) > limit:
             return self.too_large(protocol, limit)
         try:
-            body = await read_body(receive, limit, self.body_deadlines)
+            body = await self.bodies.read(receive, limit)
             if headers.get("content-encoding", "").lower() == "gzip":
                 body = gunzip(body, limit)
         except BodyTooLarge:
@@ -193,11 +186,12 @@ class CollectorApp:
         except zlib.error as error:
             self.metrics.count("collector_events_rejected_total", reason=BadReason.MALFORMED.value)
             return Response.error(400, BadReason.MALFORMED.value, f"gzip body unreadable: {error}")
+        query_string = scope.get("query_string", b"")
         hit = Hit(
             protocol=protocol,
             method=scope["method"],
             path=scope["path"],
-            query=dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"))),
+            query=dict(parse_qsl(query_string.decode("latin-1"))) if query_string else {},
             headers=headers,
             body=body,
             client_ip=address,

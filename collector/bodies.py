@@ -18,16 +18,16 @@ class BodyTimeout(Exception):
     """The body did not arrive within its deadline: a slow or stalled client."""
 
 
-class BodyDeadlines:
-    """The deadline of every body being read in one process, ``timeout_s`` after its read
-    began, kept by one watchdog task: it cancels a read past its deadline, which
-    :func:`read_body` turns into BodyTimeout.
+class BodyReader:
+    """Reads bodies of at most a size, each within ``timeout_s`` of its read's start.
 
-    One watchdog for every read, not a timer per read (``asyncio.timeout``,
-    ``loop.call_later``): starting a read costs a dictionary entry (docs/tuning.md). The reads
-    share one timeout, so they are in the dictionary in the order of their deadlines and the
-    watchdog sleeps until the first one's; it stops when nothing is being read, and the next
-    read starts it again, in whichever event loop that read runs."""
+    One watchdog task keeps the deadline of every body being read in the process and
+    cancels a read past its deadline, which :meth:`read` turns into BodyTimeout: not a timer
+    per read (``asyncio.timeout``, ``loop.call_later``), so starting a read costs a
+    dictionary entry (docs/tuning.md). The reads share one timeout, so they are in the
+    dictionary in the order of their deadlines and the watchdog sleeps until the first
+    one's; it stops when nothing is being read, and the next read starts it again, in
+    whichever event loop that read runs."""
 
     def __init__(self, timeout_s: float) -> None:
         self.timeout_s = timeout_s
@@ -35,8 +35,9 @@ class BodyDeadlines:
         self._expired: set[asyncio.Task[Any]] = set()
         self._watchdog: asyncio.Task[None] | None = None
 
-    def begin(self) -> asyncio.Task[Any]:
-        """The current task, which starts reading a body now."""
+    async def read(self, receive: Receive, limit: int) -> bytes:
+        """The whole body, or BodyTooLarge past ``limit`` bytes, or BodyTimeout if it has
+        not all arrived by its deadline (a client trickling bytes holds a connection open)."""
         task = asyncio.current_task()
         if task is None:
             raise RuntimeError("a body is read in a task of a running event loop")
@@ -45,16 +46,23 @@ class BodyDeadlines:
         if watchdog is None or watchdog.get_loop() is not loop:
             self._watchdog = loop.create_task(self._watch(loop), name="body-deadlines")
         self._reads[task] = loop.time() + self.timeout_s
-        return task
-
-    def expired(self, task: asyncio.Task[Any]) -> bool:
-        """Whether the watchdog cancelled ``task`` for passing its deadline."""
-        return task in self._expired
-
-    def end(self, task: asyncio.Task[Any]) -> None:
-        """The read of ``task`` is over."""
-        self._reads.pop(task, None)
-        self._expired.discard(task)
+        try:
+            message = await receive()
+            body: bytes = message.get("body", b"")
+            if len(body) > limit:
+                raise BodyTooLarge
+            if not message.get("more_body", False) or message["type"] == "http.disconnect":
+                return body  # the common case: the whole body in one message
+            return await _read_rest(receive, limit, body)
+        except asyncio.CancelledError:
+            # The watchdog's cancellation arrives where the read waits for the next chunk.
+            if task not in self._expired:
+                raise  # cancelled by someone else: the request is being torn down
+            self._expired.discard(task)
+            task.uncancel()
+            raise BodyTimeout(f"the body did not arrive within {self.timeout_s:g} s") from None
+        finally:
+            self._reads.pop(task, None)
 
     async def _watch(self, loop: asyncio.AbstractEventLoop) -> None:
         try:
@@ -73,25 +81,9 @@ class BodyDeadlines:
                 self._watchdog = None
 
 
-async def read_body(receive: Receive, limit: int, deadlines: BodyDeadlines) -> bytes:
-    """The whole body, or BodyTooLarge past ``limit`` bytes, or BodyTimeout if it has not
-    all arrived by its deadline (a client trickling bytes holds a connection open)."""
-    task = deadlines.begin()
-    try:
-        return await _read(receive, limit)
-    except asyncio.CancelledError:
-        # The watchdog's cancellation arrives where the read waits for the next chunk.
-        if not deadlines.expired(task):
-            raise  # cancelled by someone else: the request is being torn down
-        task.uncancel()
-        raise BodyTimeout(f"the body did not arrive within {deadlines.timeout_s:g} s") from None
-    finally:
-        deadlines.end(task)
-
-
-async def _read(receive: Receive, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
+async def _read_rest(receive: Receive, limit: int, first: bytes) -> bytes:
+    chunks = [first]
+    size = len(first)
     more = True
     while more:
         message = await receive()

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from collector.bodies import BodyDeadlines, BodyTimeout, read_body
+from collector.bodies import BodyReader, BodyTimeout, BodyTooLarge
 
 
 def stalled_after(first: bytes) -> Any:
@@ -38,11 +38,11 @@ def in_chunks(*chunks: bytes, pause_s: float = 0.0) -> Any:
 
 
 def test_a_stalled_body_times_out_while_others_arrive_whole() -> None:
-    deadlines = BodyDeadlines(0.5)
+    bodies = BodyReader(0.5)
 
     async def scenario() -> list[Any]:
-        stalled = asyncio.create_task(read_body(stalled_after(b'{"a":'), 1000, deadlines))
-        quick = [read_body(in_chunks(b"[1,", b"2]", pause_s=0.01), 1000, deadlines) for _ in "abc"]
+        stalled = asyncio.create_task(bodies.read(stalled_after(b'{"a":'), 1000))
+        quick = [bodies.read(in_chunks(b"[1,", b"2]", pause_s=0.01), 1000) for _ in "abc"]
         return await asyncio.gather(*quick, stalled, return_exceptions=True)
 
     results = asyncio.run(asyncio.wait_for(scenario(), timeout=10))
@@ -52,10 +52,10 @@ def test_a_stalled_body_times_out_while_others_arrive_whole() -> None:
 
 
 def test_a_read_cancelled_by_someone_else_is_cancelled_not_timed_out() -> None:
-    deadlines = BodyDeadlines(30)
+    bodies = BodyReader(30)
 
     async def scenario() -> None:
-        read = asyncio.create_task(read_body(stalled_after(b"["), 1000, deadlines))
+        read = asyncio.create_task(bodies.read(stalled_after(b"["), 1000))
         await asyncio.sleep(0.01)
         read.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -64,21 +64,30 @@ def test_a_read_cancelled_by_someone_else_is_cancelled_not_timed_out() -> None:
     asyncio.run(asyncio.wait_for(scenario(), timeout=10))
 
 
-def test_the_deadlines_hold_in_each_event_loop_they_are_used_from() -> None:
-    deadlines = BodyDeadlines(0.05)  # as an app is, across the tests' asyncio.run calls
+def test_the_bodies_hold_in_each_event_loop_they_are_used_from() -> None:
+    bodies = BodyReader(0.05)  # as an app is, across the tests' asyncio.run calls
     for _ in range(3):
         with pytest.raises(BodyTimeout):
-            asyncio.run(asyncio.wait_for(read_body(stalled_after(b"["), 100, deadlines), 10))
-        assert asyncio.run(read_body(in_chunks(b"{}"), 100, deadlines)) == b"{}"
+            asyncio.run(asyncio.wait_for(bodies.read(stalled_after(b"["), 100), 10))
+        assert asyncio.run(bodies.read(in_chunks(b"{}"), 100)) == b"{}"
 
 
 def test_a_task_that_reads_again_after_a_timeout_gets_a_new_deadline() -> None:
-    deadlines = BodyDeadlines(0.3)
+    bodies = BodyReader(0.3)
 
     async def scenario() -> bytes:
         with pytest.raises(BodyTimeout):
-            await read_body(stalled_after(b"["), 100, deadlines)
+            await bodies.read(stalled_after(b"["), 100)
         await asyncio.sleep(0.4)  # past the first deadline: it must not hit this read
-        return await read_body(in_chunks(b"[", b"]", pause_s=0.01), 100, deadlines)
+        return await bodies.read(in_chunks(b"[", b"]", pause_s=0.01), 100)
 
     assert asyncio.run(asyncio.wait_for(scenario(), timeout=10)) == b"[]"
+
+
+def test_a_body_over_its_limit_in_one_chunk_or_in_several_is_too_large() -> None:
+    bodies = BodyReader(30)
+    with pytest.raises(BodyTooLarge):
+        asyncio.run(bodies.read(in_chunks(b"x" * 11), 10))
+    with pytest.raises(BodyTooLarge):
+        asyncio.run(bodies.read(in_chunks(b"x" * 6, b"x" * 5), 10))
+    assert asyncio.run(bodies.read(in_chunks(b"x" * 6, b"x" * 4), 10)) == b"x" * 10
