@@ -19,6 +19,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from lakehouse.sites import DEMO_DOCS_ANALYTICS, DEMO_SHOP_ANALYTICS, SiteAnalytics
+
 Profile = Literal["local", "docker"]
 
 ENV_PREFIX = "BEACON_"
@@ -94,6 +96,10 @@ class SiteSettings(BaseModel):
         default=(), description="CORS origins for browser requests; empty = the domains"
     )
     cookieless: bool = Field(default=True, description="hash-based visitor id, no cookie")
+    analytics: SiteAnalytics = Field(
+        default_factory=SiteAnalytics,
+        description="goals, funnels and event properties the batch layer counts",
+    )
 
 
 DEMO_SITES = (
@@ -102,12 +108,14 @@ DEMO_SITES = (
         write_key="demo-shop-write-key",
         domains=("shop.example", "localhost", "127.0.0.1"),
         aliases=("G-DEMOSHOP1",),
+        analytics=DEMO_SHOP_ANALYTICS,
     ),
     SiteSettings(
         site_id="demo-docs",
         write_key="demo-docs-write-key",
         domains=("docs.example",),
         aliases=("G-DEMODOCS1", "docs-app"),
+        analytics=DEMO_DOCS_ANALYTICS,
     ),
 )
 
@@ -200,6 +208,20 @@ class StreamingSettings(BaseModel):
     )
 
 
+class BatchSettings(BaseModel):
+    """The batch layer (spark_jobs/): the nightly recompute and its sessions' rules."""
+
+    lookback_days: int = Field(
+        default=3, ge=0, le=30, description="days before the logical date each run recomputes"
+    )
+    session_gap_minutes: float = Field(
+        default=30, gt=0, le=24 * 60, description="silence that ends a session"
+    )
+    engaged_after_s: float = Field(
+        default=10, ge=0, description="a session longer than this is engaged (GA4: 10 s)"
+    )
+
+
 class JavaSettings(BaseModel):
     """Where to find JDKs; unset means discover them (JAVA_HOME, PATH, /usr/lib/jvm)."""
 
@@ -236,6 +258,7 @@ class Settings(BaseSettings):
     java: JavaSettings = JavaSettings()
     collector: CollectorSettings = CollectorSettings()
     streaming: StreamingSettings = StreamingSettings()
+    batch: BatchSettings = BatchSettings()
     health_timeout_s: float = Field(default=180.0, gt=0)
 
     @model_validator(mode="after")
