@@ -104,7 +104,6 @@ BATCH_DAILY_GOALS = Table(
         _DIMENSION,
         _VALUE,
         Column("goal", STR, False),
-        Column("completions", BIGINT, False, "events or pageviews that completed the goal"),
         Column("conversions", BIGINT, False, "sessions that reached the goal"),
         Column("conversion_rate", DOUBLE, True, "conversions / sessions of the dimension value"),
         Column("goal_value", DOUBLE, False),

@@ -24,7 +24,7 @@ def init() -> int:
     )
     from lakehouse.spark import spark_session
     from lakehouse.tables import ALL_TABLES
-    from lakehouse.tables.serving import SERVING_LIVE_VIEWS
+    from lakehouse.tables.serving import SERVING_VIEWS
     from stack.trino_server import TRINO
 
     settings = load_settings()
@@ -41,6 +41,6 @@ def init() -> int:
         spark.stop()
     say(f"registering in Trino ({settings.trino_url})")
     registered = register_in_trino(settings, ALL_TABLES, say)
-    create_views(settings, SERVING_LIVE_VIEWS, say)
+    create_views(settings, SERVING_VIEWS, say)
     say(f"tables: {len(created)} created, {len(registered)} newly registered")
     return 0

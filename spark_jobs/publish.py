@@ -1,0 +1,15 @@
+"""`python -m spark_jobs.publish --ds YYYY-MM-DD`, or `spark-submit spark_jobs/publish.py
+--ds YYYY-MM-DD`: the publish batch job for the logical date and its lookback days."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if not __package__:  # spark-submit runs this file by its path: import from the repo root
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
+
+from spark_jobs.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main("publish"))

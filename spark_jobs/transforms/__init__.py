@@ -1,0 +1,1 @@
+"""Pure DataFrame -> DataFrame transforms of the batch layer, one concern a module."""

@@ -1,0 +1,184 @@
+"""Sessions: a visitor's run of human events with gaps under the session gap, placed on the
+UTC day it starts, with GA4's engaged rule and the goals it reached."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import TYPE_CHECKING
+
+from pyspark.sql import Window
+from pyspark.sql import functions as F
+
+from lakehouse.dimensions import MISSING_VALUE
+from lakehouse.tables.batch import BATCH_SESSIONS
+from spark_jobs.transforms.attribution import referrer_host, source_medium_campaign
+from spark_jobs.transforms.events import is_view
+from spark_jobs.transforms.goals import SiteGoal
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column, DataFrame
+
+MIN_VIEWS_ENGAGED = 2
+
+
+def tag_sessions(events: DataFrame, gap_s: float) -> DataFrame:
+    """Human events with ``session_index`` (the visitor's session number, counting from its
+    first event read) and ``session_start``. A gap of ``gap_s`` or more starts a session."""
+    by_visitor = Window.partitionBy("site_id", "visitor_id").orderBy("client_ts", "event_id")
+    gap = F.unix_micros("client_ts") - F.lag(F.unix_micros("client_ts")).over(by_visitor)
+    starts = F.when(gap.isNull() | (gap >= F.lit(int(gap_s * 1_000_000))), 1).otherwise(0)
+    so_far = by_visitor.rowsBetween(Window.unboundedPreceding, 0)
+    return events.withColumn("starts_session", starts).withColumns(
+        {
+            "session_index": F.sum("starts_session").over(so_far),
+            # Session starts only grow: the latest so far is this event's session's.
+            "session_start": F.max(F.when(F.col("starts_session") == 1, F.col("client_ts"))).over(
+                so_far
+            ),
+        }
+    )
+
+
+def _or_missing(column: Column) -> Column:
+    return F.coalesce(F.when(column != "", column), F.lit(MISSING_VALUE))
+
+
+def sessions_of(
+    tagged: DataFrame,
+    goals: Sequence[SiteGoal],
+    engaged_after_s: float,
+) -> DataFrame:
+    """One row per session of ``tagged`` (see :func:`tag_sessions`), before identity:
+    every column of batch.sessions but person_id and is_new_visitor."""
+    first_event = F.struct("client_ts", "event_id")
+    # Ordered by time first, then the event id: the same first and last on every run.
+    landing_fields = (
+        "path",
+        "referrer",
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "referrer_class",
+        "device_type",
+        "browser",
+        "os",
+        "country",
+        "language",
+    )
+    view = is_view()
+    aggregates = [
+        F.min("client_ts").alias("session_start"),
+        F.max("client_ts").alias("session_end"),
+        F.min_by("event_id", first_event).alias("first_event_id"),
+        F.sum(F.when(F.col("type") == "page", 1).otherwise(0)).cast("long").alias("pageviews"),
+        F.sum(F.when(F.col("type") == "screen", 1).otherwise(0)).cast("long").alias("screenviews"),
+        F.count(F.lit(1)).alias("events"),
+        F.min(F.struct("client_ts", "event_id", *landing_fields)).alias("first"),
+        F.min(F.when(view, F.struct("client_ts", "event_id", *landing_fields))).alias("entry"),
+        F.max(F.when(view, F.struct("client_ts", "event_id", "path"))).alias("exit"),
+        F.max(F.col("anonymous_id").isNotNull()).alias("has_anonymous_id"),
+    ]
+    for goal in goals:
+        aggregates.append(F.max(goal.hit()).alias(goal.hit_column))
+        aggregates.append(F.sum(goal.value()).alias(goal.value_column))
+    grouped = tagged.groupBy("site_id", "visitor_id", "session_index").agg(*aggregates)
+
+    landing = F.coalesce(F.col("entry"), F.col("first"))
+    host = referrer_host(landing["referrer"])
+    source, medium, campaign = source_medium_campaign(
+        landing["utm_source"],
+        landing["utm_medium"],
+        landing["utm_campaign"],
+        host,
+        landing["referrer_class"],
+    )
+    reached = [F.when(F.col(g.hit_column), F.lit(g.goal.name)) for g in goals]
+    goal_names = (
+        F.array_sort(F.array_distinct(F.array_compact(F.array(*reached))))
+        if goals
+        else F.array().cast("array<string>")
+    )
+    goal_value = sum((F.col(g.value_column) for g in goals), F.lit(0.0)) if goals else F.lit(0.0)
+    duration = (F.unix_micros("session_end") - F.unix_micros("session_start")) / 1_000_000
+    views = F.col("pageviews") + F.col("screenviews")
+    converted = F.size("goals") > 0
+    return (
+        grouped.select(
+            "site_id",
+            F.concat_ws(":", "visitor_id", "first_event_id").alias("session_key"),
+            "visitor_id",
+            "has_anonymous_id",
+            "session_start",
+            "session_end",
+            duration.cast("double").alias("duration_s"),
+            "pageviews",
+            "screenviews",
+            "events",
+            _or_missing(F.col("entry.path")).alias("entry_page"),
+            _or_missing(F.col("exit.path")).alias("exit_page"),
+            landing["referrer"].alias("landing_referrer"),
+            _or_missing(host).alias("referrer_host"),
+            _or_missing(landing["referrer_class"]).alias("referrer_class"),
+            source.alias("source"),
+            medium.alias("medium"),
+            campaign.alias("campaign"),
+            *[
+                _or_missing(landing[f]).alias(f)
+                for f in ("device_type", "browser", "os", "country", "language")
+            ],
+            goal_names.alias("goals"),
+            goal_value.cast("double").alias("goal_value"),
+        )
+        .withColumn("converted", converted)
+        .withColumn(
+            "engaged",
+            (F.col("duration_s") > F.lit(float(engaged_after_s)))
+            | (views >= MIN_VIEWS_ENGAGED)
+            | F.col("converted"),
+        )
+        .withColumn("bounced", ~F.col("engaged"))
+        .withColumn("single_page", views == 1)
+        .withColumn("event_date", F.to_date("session_start"))
+    )
+
+
+def with_identity(
+    sessions: DataFrame,
+    identities: DataFrame,
+    earlier_people: DataFrame,
+    first_day: date,
+    last_day: date,
+) -> DataFrame:
+    """The sessions that start in [first_day, last_day] as batch.sessions rows: each with its
+    person (the identity rule) and whether it is the person's first session ever.
+
+    ``earlier_people`` holds (site_id, person_id) of everyone with a session before the
+    sessions given; a person is new in their earliest session given, if not among them."""
+    with_people = sessions.join(identities, ["site_id", "visitor_id"], "left").withColumns(
+        {
+            "identified": F.col("person_id").isNotNull(),
+            "person_id": F.coalesce(F.col("person_id"), F.col("visitor_id")),
+        }
+    )
+    firsts = with_people.groupBy("site_id", "person_id").agg(
+        F.min(F.struct("session_start", "session_key")).alias("first_session")
+    )
+    seen = (
+        earlier_people.select("site_id", "person_id")
+        .distinct()
+        .withColumn("seen_before", F.lit(True))
+    )
+    return (
+        with_people.join(firsts, ["site_id", "person_id"], "left")
+        .join(seen, ["site_id", "person_id"], "left")
+        .withColumns(
+            {
+                "is_new_visitor": F.col("seen_before").isNull()
+                & (F.col("first_session.session_key") == F.col("session_key")),
+                "persistent_id": F.col("identified") | F.col("has_anonymous_id"),
+            }
+        )
+        .where(F.col("event_date").between(F.lit(first_day), F.lit(last_day)))
+        .select(*BATCH_SESSIONS.column_names)
+    )
