@@ -15,7 +15,15 @@ from traffic.send import ProgressLines, SendProgress, SendReport, send
 from traffic.truth import ground_truth
 from traffic.wire import plan
 
-SUMMARY_COLUMNS = ("visitors", "sessions", "pageviews", "bounces", "conversions", "bot_events")
+SUMMARY_COLUMNS = (
+    "visitors",
+    "sessions",
+    "pageviews",
+    "engaged_sessions",
+    "bounces",
+    "conversions",
+    "bot_events",
+)
 AGE_MARGIN = timedelta(hours=1)  # the send itself and late events must stay inside max age
 
 
@@ -45,6 +53,17 @@ def check_span(span: timedelta, settings: Settings) -> None:
         )
 
 
+def days_span(days: int, now: datetime, settings: Settings) -> timedelta:
+    """The span of ``--days D``: the last D UTC days and today so far, as far back as the
+    collector accepts events (collector.max_event_age_hours, less a margin for the send):
+    with the default 72 h, the first of three days is cut a little after now's time of day."""
+    if days < 1:
+        raise SimulationError("--days must be at least 1")
+    since_midnight = now - now.replace(hour=0, minute=0, second=0, microsecond=0)
+    max_age = timedelta(hours=settings.collector.max_event_age_hours)
+    return max(min(timedelta(days=days) + since_midnight, max_age - AGE_MARGIN), MIN_SPAN)
+
+
 def summary_table(truth: dict[str, Any]) -> list[str]:
     width = max(len(site) for site in truth["sites"])
     lines = [f"{'SITE':<{width}}  " + "  ".join(f"{c.upper():>11}" for c in SUMMARY_COLUMNS)]
@@ -71,7 +90,7 @@ def run(
     now = now or datetime.now(UTC)
     traffic = generate(options.visitors, options.seed, now, options.span)
     deliveries = plan(traffic, settings.collector.sites)
-    truth = ground_truth(traffic)
+    truth = ground_truth(traffic, settings.collector.sites)
     rate = f", at most {options.rate:g} events/s" if options.rate else ""
     say(
         f"simulating {options.visitors} visitors (seed {options.seed}) over the {options.span} "
@@ -98,7 +117,8 @@ def report_lines(truth: dict[str, Any], report: SendReport, truth_path: Path) ->
         f"sent {report.events} events in {report.requests} requests in {report.seconds:.1f}s "
         f"({report.events_per_s:.0f} events/s; statuses {statuses}; {report.retries} retries)",
         *summary_table(truth),
-        "(visitors to conversions: people only; bot events are the ones flagged is_bot)",
+        "(visitors to conversions: people only; bounces are sessions not engaged (GA4), "
+        "conversions sessions that reached a goal; bot events are the ones flagged is_bot)",
         f"ground truth: {truth_path}",
     ]
     if report.failures:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -31,7 +31,11 @@ def simulate(
     ] = None,
     days: Annotated[
         int | None,
-        typer.Option(metavar="D", help="Time span ending now, in days (instead of --minutes)."),
+        typer.Option(
+            metavar="D",
+            help="The last D days and today so far, as far back as the collector accepts "
+            "(instead of --minutes).",
+        ),
     ] = None,
     rate: Annotated[
         float | None, typer.Option(metavar="R", help="Send at most R events per second.")
@@ -50,24 +54,28 @@ def simulate(
     from stack.cli.progress import SendView
     from stack.collector_service import collector_url
     from traffic.send import CollectorUnreachable
-    from traffic.simulate import SimulateOptions, SimulationError, report_lines, run
+    from traffic.simulate import SimulateOptions, SimulationError, days_span, report_lines, run
     from traffic.wire import UnknownSite
 
     if minutes is not None and days is not None:
         raise typer.BadParameter("give --minutes or --days, not both", param_hint="'--days'")
     settings = load_settings()
-    span = (
-        timedelta(days=days)
-        if days is not None
-        else timedelta(minutes=DEFAULT_MINUTES if minutes is None else minutes)
-    )
+    now = datetime.now(UTC)
+    try:
+        span = (
+            days_span(days, now, settings)
+            if days is not None
+            else timedelta(minutes=DEFAULT_MINUTES if minutes is None else minutes)
+        )
+    except SimulationError as error:
+        raise BeaconError(str(error)) from None
     truth_path = truth or settings.state_path / "simulate" / f"truth-seed{seed}.json"
     options = SimulateOptions(
         visitors, seed, span, collector or collector_url(settings), truth_path, rate
     )
     try:
         with SendView(console) as view:
-            result, report = run(options, settings, view.keep, progress=view.sent)
+            result, report = run(options, settings, view.keep, now, progress=view.sent)
     except (CollectorUnreachable, SimulationError, UnknownSite) as error:
         raise BeaconError(str(error)) from None
     for line in report_lines(result, report, truth_path):

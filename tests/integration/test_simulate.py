@@ -17,6 +17,7 @@ from lakehouse.settings import Settings
 from stack.collector_service import collector_url
 from traffic.model import generate
 from traffic.send import send
+from traffic.simulate import SUMMARY_COLUMNS
 from traffic.truth import ground_truth
 from traffic.wire import plan
 
@@ -71,7 +72,7 @@ def test_simulated_traffic_lands_in_kafka_as_the_truth_says(collector: Settings)
     records = events_since(collector, before, len(traffic.events))
     assert len(records) == len(traffic.events)
     seen: dict[str, dict[str, Any]] = defaultdict(
-        lambda: {"pageviews": 0, "conversions": 0, "visitors": set(), "bot_events": 0}
+        lambda: {"pageviews": 0, "conversion_events": 0, "visitors": set(), "bot_events": 0}
     )
     for record in records:
         site = truth["sites"][record["site_id"]]
@@ -81,17 +82,17 @@ def test_simulated_traffic_lands_in_kafka_as_the_truth_says(collector: Settings)
             continue
         counts["visitors"].add(record["visitor_id"])
         counts["pageviews"] += record["type"] == "page"
-        counts["conversions"] += record["name"] == site["conversion"]
+        counts["conversion_events"] += record["name"] == site["conversion"]
     for site_id, site in truth["sites"].items():
         total, counts = site["total"], seen[site_id]
         assert {
             "pageviews": counts["pageviews"],
-            "conversions": counts["conversions"],
+            "conversion_events": counts["conversion_events"],
             "visitors": len(counts["visitors"]),
             "bot_events": counts["bot_events"],
         } == {
             "pageviews": total["pageviews"],
-            "conversions": total["conversions"],
+            "conversion_events": total["conversion_events"],
             "visitors": total["visitors"],
             "bot_events": total["bot_events"],
         }, site_id
@@ -131,9 +132,6 @@ def test_beacon_simulate_prints_the_summary_and_writes_the_truth(
     assert truth["visitors_generated"] == 40
     shop = truth["sites"]["demo-shop"]["total"]
     row = next(line for line in result.stdout.splitlines() if line.startswith("demo-shop"))
-    assert row.split()[1:] == [
-        str(shop[c])
-        for c in ("visitors", "sessions", "pageviews", "bounces", "conversions", "bot_events")
-    ]
+    assert row.split()[1:] == [str(shop[c]) for c in SUMMARY_COLUMNS]
     assert "requests in" in result.stdout
     assert "statuses" in result.stdout

@@ -6,9 +6,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from lakehouse.settings import load_settings
 from stack.supervisor import free_port
+from traffic.simulate import days_span
 
 BEACON = str(Path(sys.executable).parent / "beacon")
 
@@ -41,5 +44,18 @@ def test_no_collector_is_one_line(tmp_path: Path) -> None:
 
 
 def test_a_span_past_the_collectors_age_limit_is_one_line(tmp_path: Path) -> None:
-    line = one_line_error(simulate("--days", "3", tmp_path=tmp_path))
+    line = one_line_error(simulate("--minutes", str(73 * 60), tmp_path=tmp_path))
     assert "max_event_age_hours" in line
+
+
+def test_days_are_the_last_days_and_today_inside_the_collectors_window() -> None:
+    settings = load_settings()
+    morning = datetime(2026, 3, 15, 6, 0, tzinfo=UTC)
+    assert days_span(1, morning, settings) == timedelta(hours=30)
+    # three days and today reach past 72 h: cut an hour short of it
+    assert days_span(3, morning, settings) == timedelta(hours=71)
+    assert (morning - days_span(3, morning, settings)).date() == date(2026, 3, 12)
+
+
+def test_zero_days_is_one_line(tmp_path: Path) -> None:
+    assert "--days must be at least 1" in one_line_error(simulate("--days", "0", tmp_path=tmp_path))
