@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
 from collector.limits import RateLimit, Throttled
@@ -19,10 +20,17 @@ from collector.outcome import Outcome
 from collector.sites import Refusal, SiteDirectory, admit
 from collector.steps import Context
 from lakehouse.bad_rows import Stage
+from lakehouse.schema import Protocol
+from lakehouse.settings import SiteSettings
 
 Admitted = tuple[int, dict[str, Any], Context]
 """An event that may go on to the event steps: its item's position in the request, the
 event, and its request's context (a plain tuple: one per event)."""
+
+
+ADMISSIONS_KEPT = 4096
+"""How many (protocol, site, write key, Origin) answers an Authorizer keeps: bounded, so a
+flood of made-up sites or origins cannot grow it."""
 
 
 class Authorizer:
@@ -39,6 +47,7 @@ class Authorizer:
         self.secret = secret
         self.max_age = max_age
         self.max_future_skew = max_future_skew
+        self._site_admitting = lru_cache(maxsize=ADMISSIONS_KEPT)(self._admitting)
 
     def authorize(self, hit: Hit, parsed: Parsed, outcome: Outcome) -> list[Admitted]:
         """The events their sites admit; refusals go to ``outcome`` as bad rows, a site over
@@ -73,13 +82,22 @@ class Authorizer:
     def _admit(
         self, hit: Hit, site_ref: str, write_key: str | None, origin: str | None
     ) -> Context | Refusal:
+        site = self._site_admitting(hit.protocol, site_ref, write_key, origin)
+        if isinstance(site, Refusal):
+            return site
+        return Context(hit, site, self.secret, self.max_age, self.max_future_skew)
+
+    def _admitting(
+        self, protocol: Protocol, site_ref: str, write_key: str | None, origin: str | None
+    ) -> SiteSettings | Refusal:
+        """The site a request names if it takes the request, else why not: a function of
+        its arguments and the configured sites alone, so the last answers are kept
+        (:data:`ADMISSIONS_KEPT`): a site's traffic repeats the same few."""
         site = self.sites.resolve(site_ref or None, write_key)
         if isinstance(site, Refusal):
             return site
-        refusal = admit(site, hit.protocol, write_key, origin)
-        if refusal is not None:
-            return refusal
-        return Context(hit, site, self.secret, self.max_age, self.max_future_skew)
+        refusal = admit(site, protocol, write_key, origin)
+        return site if refusal is None else refusal
 
     def _throttle(self, context: Context) -> Throttled | None:
         site_id = context.site.site_id

@@ -98,6 +98,23 @@ def test_future_timestamps_are_clamped_and_old_ones_are_bad_rows(tmp_path: Path)
     assert bad["reason"] == "too_old"
 
 
+def test_one_app_answers_each_site_key_and_origin_on_its_own(tmp_path: Path) -> None:
+    """The authorizer keeps its last answers: they must stay those of each request's own
+    site, write key and Origin, in any order."""
+    app, _, _ = make_app(tmp_path)
+    evil = {**BROWSER, "origin": "https://evil.example"}
+    key = {"authorization": "Basic " + base64.b64encode(b"wrong-key:").decode()}
+    answers = [
+        post(app, "/x/e", event()).status_code,
+        post(app, "/x/e", event(), evil).status_code,
+        post(app, "/x/e", event(site_id="nobody")).status_code,
+        post(app, "/x/e", event()).status_code,
+        post(app, "/v1/track", {"event": "Buy", "userId": "u1"}, key).status_code,
+        post(app, "/x/e", event(), evil).status_code,
+    ]
+    assert answers == [202, 403, 404, 202, 401, 403]
+
+
 @pytest.mark.parametrize(
     ("path", "body", "headers", "status", "reason"),
     [
