@@ -11,10 +11,11 @@ UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 
 .PHONY: demo test unit bootstrap bench-tools system system-test system-bench tracker e2e-trackers up down reset status lint typecheck check
 
-demo: bootstrap ## install, start everything, create tables, send demo traffic, print where it all runs
+demo: bootstrap ## install, start everything, create tables, send demo traffic, recompute the closed days through Airflow, print where it all runs
 	$(BEACON) up
 	$(BEACON) tables init
-	$(BEACON) simulate --visitors 300
+	$(BEACON) simulate --visitors 300 --days 3
+	$(BEACON) batch trigger --wait-for-stream --ds $$(date -u -d yesterday +%F) --days 3
 	@echo
 	$(BEACON) status
 
