@@ -19,7 +19,11 @@ import argparse
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
+
+if not __package__:  # spark-submit runs this file by its path: import from the repo root
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 from lakehouse import maintenance
 from lakehouse.columns import Table

@@ -87,7 +87,6 @@ def test_dags_test_runs_the_nightly_chain_through_spark_submit(
     assert "Spark-Submit cmd: spark-submit --master local[2]" in output
     for job in ("sessionize", "daily_metrics", "users", "funnels", "retention", "publish"):
         assert f"spark_jobs/{job}.py --ds {DAG_TEST_DAY}" in output, job
-    assert re.search(r"state=.?success", output) or "DagRun Finished" in output
     assert sessions_of(spark, platform, DAG_TEST_DAY) == 2
     assert published(spark, platform, DAG_TEST_DAY) == ["success"]
 
