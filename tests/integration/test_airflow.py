@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import re
 import subprocess
+import uuid
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,7 +28,6 @@ from stack.lifecycle import start_services, stop_all, supervisor_for
 from stack.registry import select
 from stack.state import isolated_settings
 from stack.supervisor import inherited_env
-from tests.support.batch_rows import at, raw_event, raw_frame
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -37,12 +37,39 @@ DAG_TEST_DAY = date(2026, 3, 10)
 TRIGGERED_DAY = date(2026, 3, 11)
 
 
-def visits(day: date) -> list[dict[str, object]]:
+def pageview(visitor: str, path: str, moment: str) -> tuple[object, ...]:
+    """A raw.events row: a human pageview on the demo shop at ``moment`` (UTC)."""
+    client_ts = datetime.fromisoformat(moment).replace(tzinfo=UTC)
+    row: dict[str, object] = dict.fromkeys(RAW_EVENTS.column_names)
+    row.update(
+        event_id=str(uuid.uuid4()),
+        type="page",
+        name="pageview",
+        site_id=SITE,
+        visitor_id=visitor,
+        client_ts=client_ts,
+        received_at=client_ts + timedelta(seconds=1),
+        protocol="native",
+        path=path,
+        is_bot=False,
+        device_type="desktop",
+        browser="Firefox",
+        os="Linux",
+        country="DE",
+        language="de-DE",
+        referrer_class="direct",
+        properties={},
+        event_date=client_ts.date(),
+    )
+    return tuple(row[column] for column in RAW_EVENTS.column_names)
+
+
+def visits(day: date) -> list[tuple[object, ...]]:
     """Two visitors' pageviews on ``day``: one session of three pages, one of one."""
     return [
-        raw_event(site_id=SITE, visitor_id="v1", path=path, client_ts=at(f"{day} 10:0{i}:00"))
+        pageview("v1", path, f"{day} 10:0{i}:00")
         for i, path in enumerate(("/", "/pricing", "/signup"))
-    ] + [raw_event(site_id=SITE, visitor_id="v2", path="/", client_ts=at(f"{day} 11:00:00"))]
+    ] + [pageview("v2", "/", f"{day} 11:00:00")]
 
 
 @pytest.fixture(scope="module")
@@ -51,9 +78,9 @@ def platform(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> S
     settings = isolated_settings(tmp_path_factory.mktemp("airflow") / "state")
     create_delta_tables(spark, settings, ALL_TABLES, lambda _: None)
     rows = [*visits(DAG_TEST_DAY), *visits(TRIGGERED_DAY)]
-    raw_frame(spark, rows).write.format("delta").mode("append").save(
-        settings.table_location(RAW_EVENTS.relative_path)
-    )
+    spark.createDataFrame(rows, RAW_EVENTS.spark_schema()).write.format("delta").mode(
+        "append"
+    ).save(settings.table_location(RAW_EVENTS.relative_path))
     migrate(settings, lambda _: None)
     return settings
 
