@@ -1,5 +1,5 @@
-"""`beacon batch trigger`: the nightly recompute of closed days as beacon_nightly runs of the
-running Airflow."""
+"""`beacon batch run` and `beacon batch trigger`: the nightly recompute of closed days, in
+one Spark session without Airflow, or as beacon_nightly runs of the running Airflow."""
 
 from __future__ import annotations
 
@@ -29,6 +29,49 @@ def logical_dates(ds: str, days: int) -> list[date]:
     if days < 1:
         raise BeaconError(f"--days {days} must be at least 1")
     return [last - timedelta(days=back) for back in range(days - 1, -1, -1)]
+
+
+@app.command()
+def run(
+    ds: Annotated[str, typer.Option("--ds", metavar="DATE", help=DS_HELP)],
+    days: Annotated[int, typer.Option("--days", metavar="N", help=DAYS_HELP)] = 1,
+    lookback_days: Annotated[
+        int | None,
+        typer.Option(
+            "--lookback-days",
+            metavar="N",
+            help="Days before each date to recompute too (default: batch.lookback_days).",
+            show_default=False,
+        ),
+    ] = None,
+) -> int:
+    """Run the nightly jobs for each date in one Spark session, without Airflow."""
+    from lakehouse.spark import spark_session
+    from spark_jobs.inputs import MissingTable
+    from spark_jobs.jobs import NotPublishable
+    from spark_jobs.nightly import JobResult, run_nightly
+    from stack.state import open_state_dir
+
+    dates = logical_dates(ds, days)
+    if lookback_days is not None and lookback_days < 0:
+        raise BeaconError(f"--lookback-days {lookback_days} must not be negative")
+    settings = load_settings()
+    open_state_dir(settings)
+
+    def progress(result: JobResult) -> None:
+        say(f"  {result.ds} {result.job}: {result.rows_written} rows in {result.seconds:.1f}s")
+
+    say(f"batch: nightly jobs for {dates[0]} .. {dates[-1]} in one Spark session")
+    spark = spark_session(settings, "beacon-batch-run")
+    try:
+        for day in dates:
+            results = run_nightly(spark, settings, day, lookback_days, progress)
+            say(f"{day}: {len(results)} jobs in {sum(r.seconds for r in results):.1f}s")
+    except (MissingTable, NotPublishable) as error:
+        raise BeaconError(str(error)) from None
+    finally:
+        spark.stop()
+    return 0
 
 
 @app.command()

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from lakehouse.settings import load_settings
-from stack.airflow_env import DAGS_FOLDER, SPARK_CONN_ID
+from stack.airflow_env import DAGS_FOLDER, JOBS_FOLDER, SPARK_CONN_ID
 from stack.bootstrap import env_bin
 
 HEAVY = ("pyspark", "pandas", "numpy", "pyarrow", "py4j", "delta", "lakehouse", "spark_jobs")
@@ -154,3 +154,14 @@ def test_every_task_spark_submits_a_job_file_through_the_spark_connection(
     for task_id, task in nightly.items():
         assert Path(task["application"]).name == f"{task_id}.py"
         assert task["arguments"] == ["--ds", "{{ ds }}"]
+
+
+def test_every_job_file_a_dag_submits_exists(facts: dict[str, Any]) -> None:
+    submitted = {
+        Path(task["application"]).name
+        for dag in facts["dags"].values()
+        for task in dag["tasks"].values()
+    }
+    assert {"sessionize.py", "maintenance.py", "publish.py"} <= submitted
+    missing = sorted(job for job in submitted if not (JOBS_FOLDER / job).is_file())
+    assert missing == []
