@@ -86,7 +86,7 @@ def human_events(spark: SparkSession, design: Design) -> DataFrame:
         visitor.alias("visitor"),
         site.alias("site_id"),
         start.alias("start"),
-        F.explode(F.sequence(F.lit(0), pages - 1 + goal.cast("int"))).alias("n"),
+        F.explode(F.sequence(F.lit(0).cast("long"), pages - 1 + goal.cast("long"))).alias("n"),
         pages.alias("pages"),
     )
     is_goal = F.col("n") == F.col("pages")
