@@ -3,9 +3,12 @@ being queryable through Trino in raw.events and in live.minute_metrics.
 
 Starts its own Kafka, Trino, collector and streaming job on free loopback ports in a
 temporary state dir, sends events one request each at a fixed rate, polls Trino, prints
-p50 / p95 / max per table and the job's memory, and stops everything.
+p50 / p95 / max per table and the job's memory. Then the same again under a background load
+(--load events/s produced straight to Kafka, enriched records of other sites, as a busy
+collector would), printed beside the first. Last, the time Trino takes to query
+serving.live_minute_metrics for today (median of --view-runs). Stops everything.
 
-    .venv/bin/python -m bench.freshness [--rate 20] [--seconds 30] [--trigger 1]
+    .venv/bin/python -m bench.freshness [--rate 20] [--seconds 30] [--trigger 1] [--load 2000]
 
 Each event has a path of its own, so its live row (dimension path) appears when it is
 counted. A figure includes Trino's polling resolution (one poll of both tables takes about
@@ -172,6 +175,94 @@ def warm_up(settings: Settings, send: Sender, poll_s: float, rate: float, second
         send_at_rate(send, f"{run}-steady", rate, seconds)
 
 
+class BackgroundLoad(threading.Thread):
+    """Produces ``rate`` enriched events/s of other sites straight to Kafka, in ticks of 50
+    ms, each event's times the moment it is sent (on time for the live metrics)."""
+
+    TICK_S = 0.05
+
+    def __init__(self, settings: Settings, rate: float) -> None:
+        super().__init__(daemon=True)
+        self.settings, self.rate = settings, rate
+        self.sent = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        from confluent_kafka import Producer
+
+        producer = Producer(
+            {"bootstrap.servers": self.settings.kafka_bootstrap, "linger.ms": 5, "acks": "all"}
+        )
+        topic = self.settings.kafka.events_topic
+        started = time.monotonic()
+        while not self.stop.is_set():
+            due = int((time.monotonic() - started) * self.rate)
+            now = datetime.now(UTC).isoformat()
+            for n in range(self.sent, due):
+                visitor = f"load-{n % 5000}"
+                record = {
+                    "event_id": str(uuid.uuid4()),
+                    "type": "page",
+                    "name": "pageview",
+                    "site_id": f"load-{n % 2}",
+                    "client_ts": now,
+                    "received_at": now,
+                    "protocol": "native",
+                    "visitor_id": visitor,
+                    "anonymous_id": visitor,
+                    "path": f"/product/{n % 300}",
+                    "url": f"https://shop.example/product/{n % 300}",
+                    "country": ("DE", "FR", "US", "GB")[n % 4],
+                    "browser": ("Chrome", "Firefox", "Safari")[n % 3],
+                    "device_type": "desktop",
+                    "referrer_class": "search",
+                    "is_bot": False,
+                }
+                producer.produce(topic, json.dumps(record).encode(), key=visitor.encode())
+            self.sent = max(self.sent, due)
+            producer.poll(0)
+            self.stop.wait(self.TICK_S)
+        producer.flush(30)
+
+
+def measure(settings: Settings, send: Sender, args: argparse.Namespace) -> list[str]:
+    """One measured run: ``args.rate`` events/s for ``args.seconds``; its printed lines."""
+    run = uuid.uuid4().hex[:8]
+    watcher = Watcher(settings, run, args.poll)
+    watcher.start()
+    acked = send_at_rate(send, run, args.rate, args.seconds)
+    total = len(acked)
+    deadline = time.monotonic() + args.settle
+    while time.monotonic() < deadline and (
+        len(watcher.raw_seen) < total or len(watcher.live_seen) < total
+    ):
+        time.sleep(0.5)
+    watcher.stop.set()
+    watcher.join()
+    return [
+        summary("raw.events", acked, watcher.raw_seen),
+        summary("live.minute_metrics", acked, watcher.live_seen),
+        batch_summary(watcher.batches),
+    ]
+
+
+def view_query_ms(settings: Settings, runs: int) -> tuple[float, float, int]:
+    """Median and max ms of a query of serving.live_minute_metrics for today (every row of the
+    view: what a dashboard of the day reads), and the rows it returned."""
+    sql = (
+        "SELECT site_id, dimension, count(*), sum(pageviews), sum(events), max(unique_visitors)"
+        " FROM delta.serving.live_minute_metrics GROUP BY site_id, dimension"
+    )
+    times, rows = [], 0
+    query(settings, sql)  # planned once before it is timed
+    for _ in range(runs):
+        started = time.monotonic()
+        result = query(settings, sql)
+        times.append((time.monotonic() - started) * 1000)
+        rows = sum(int(r[2]) for r in result)
+    return statistics.median(times), max(times), rows
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
@@ -215,6 +306,13 @@ def main() -> int:
     parser.add_argument(
         "--warmup", type=float, default=180.0, help="traffic before measuring, s (JIT warm-up)"
     )
+    parser.add_argument(
+        "--load", type=float, default=2000.0, help="background events/s of the second run (0: none)"
+    )
+    parser.add_argument(
+        "--load-warmup", type=float, default=30.0, help="background load before measuring, s"
+    )
+    parser.add_argument("--view-runs", type=int, default=10, help="timed view queries")
     parser.add_argument("--keep", action="store_true", help=KEEP_HELP)
     args = parser.parse_args()
     if args.rate * args.seconds > 20_000:
@@ -235,27 +333,37 @@ def main() -> int:
             print("NOTE: no collector service: events go straight to Kafka; the collector leg")
             print("      is not included in these figures")
         warm_up(settings, send, args.poll, args.rate, args.warmup)
-        run = uuid.uuid4().hex[:8]
-        watcher = Watcher(settings, run, args.poll)
-        watcher.start()
-        acked = send_at_rate(send, run, args.rate, args.seconds)
-        total = len(acked)
-        deadline = time.monotonic() + args.settle
-        while time.monotonic() < deadline and (
-            len(watcher.raw_seen) < total or len(watcher.live_seen) < total
-        ):
-            time.sleep(0.5)
-        watcher.stop.set()
-        watcher.join()
+        quiet = measure(settings, send, args)
+        loaded: list[str] = []
+        load_rate = 0.0
+        if args.load > 0:
+            print(f"background load: {args.load:g} events/s straight to Kafka", flush=True)
+            load = BackgroundLoad(settings, args.load)
+            load.start()
+            load_started = time.monotonic()
+            time.sleep(args.load_warmup)
+            loaded = measure(settings, send, args)
+            load.stop.set()
+            load.join()
+            load_rate = load.sent / (time.monotonic() - load_started)
+        view_median, view_max, view_rows = view_query_ms(settings, args.view_runs)
         progress = read_progress(settings) or {}
         memory = progress.get("memory", {})
         print(
-            f"freshness: {total} events at {args.rate:g}/s, trigger {args.trigger:g} s, "
-            f"from the {leg} to visible in Trino"
+            f"freshness: {args.rate:g} events/s measured for {args.seconds:g} s each run, "
+            f"trigger {args.trigger:g} s, from the {leg} to visible in Trino"
         )
-        print(summary("raw.events", acked, watcher.raw_seen))
-        print(summary("live.minute_metrics", acked, watcher.live_seen))
-        print(batch_summary(watcher.batches))
+        print("quiet (no other traffic):")
+        for line in quiet:
+            print(f"  {line}")
+        if loaded:
+            print(f"under a background load of {load_rate:,.0f} events/s:")
+            for line in loaded:
+                print(f"  {line}")
+        print(
+            f"serving.live_minute_metrics, today: median {view_median:.0f} ms, max "
+            f"{view_max:.0f} ms over {args.view_runs} queries ({view_rows} rows grouped)"
+        )
         mib = 2**20
         print(
             f"streaming job memory: JVM heap used {memory.get('heap_used_bytes', 0) / mib:.0f}"

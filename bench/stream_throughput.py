@@ -6,8 +6,11 @@ Starts its own Kafka broker on free loopback ports in a temporary state dir, loa
 backlog; each micro-batch writes raw.events and live.minute_metrics before the next one
 starts. The rate is the rows of the batches after --warmup-batches over their wall time
 (read from the query's checkpoint), and a job that drains R events/s keeps up with any steady
-rate below R: above it, the lag grows. Prints the rate, the batch sizes and times with the
-share of each step, and the job's peak memory; stops everything and deletes its state.
+rate below R: above it, the lag grows. Then a bare job (:mod:`bench.bare_stream`: the
+records' value appended to Delta, with the same Spark settings, source and trigger) drains
+the same backlog, the ceiling of a Spark job on this machine, and the job's rate is printed
+as a share of it. Prints the rates, the batch sizes and times with the share of each step,
+and the job's peak memory; stops everything and deletes its state.
 
     .venv/bin/python -m bench.stream_throughput [--events 1000000] [--cores 2] [--keep]
 """
@@ -27,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.bare_stream import QUERY_NAME as BARE_QUERY
 from bench.workdir import KEEP_HELP, discard, run_dir
 from lakehouse.settings import (
     Settings,
@@ -157,6 +161,66 @@ def load_backlog(settings: Settings, values: list[bytes]) -> float:
     return time.monotonic() - started
 
 
+def start_process(module: list[str], settings: Settings, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", *module],
+            cwd=REPO,
+            env={**inherited_env(), **settings_env(settings)},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def stop_process(job: subprocess.Popen[bytes]) -> None:
+    if job.poll() is None:
+        os.kill(job.pid, signal.SIGTERM)
+        try:
+            job.wait(120)
+        except subprocess.TimeoutExpired:
+            os.killpg(job.pid, signal.SIGKILL)
+            job.wait()
+
+
+@dataclass
+class Drained:
+    """What a job did with the backlog: its batches, the job's steps and peak memory."""
+
+    batches: dict[int, Batch]
+    steps: dict[int, dict[str, int]]
+    peak_rss: int = 0
+    peak_heap: int = 0
+
+
+def drain(
+    job: subprocess.Popen[bytes],
+    checkpoint: Path,
+    settings: Settings,
+    events: int,
+    timeout: float,
+    log: Path,
+) -> Drained:
+    """Watch ``job`` until its checkpoint has every event of the backlog (or the timeout)."""
+    started = time.monotonic()
+    drained = Drained(batches={}, steps={})
+    while not seen_all(drained.batches, events) and time.monotonic() - started < timeout:
+        if job.poll() is not None:
+            raise SystemExit(f"{log.stem} exited with {job.returncode}; see {log}")
+        time.sleep(0.5)
+        drained.batches = committed_batches(checkpoint)
+        progress = read_progress(settings)
+        if not progress:
+            continue
+        memory = progress.get("memory", {})
+        drained.peak_rss = max(drained.peak_rss, int(memory.get("jvm_rss_bytes", 0)))
+        drained.peak_heap = max(drained.peak_heap, int(memory.get("heap_used_bytes", 0)))
+        last = progress.get("last_batch") or {}
+        if last.get("rows"):
+            drained.steps[int(last["batch_id"])] = last.get("steps_ms") or {}
+    return drained
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
@@ -172,6 +236,9 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument(
         "--warmup-batches", type=int, default=2, help="batches before the measured ones"
+    )
+    parser.add_argument(
+        "--no-bare", action="store_true", help="skip the bare Kafka -> Delta job (the ceiling)"
     )
     parser.add_argument("--keep", action="store_true", help=KEEP_HELP)
     args = parser.parse_args()
@@ -198,42 +265,28 @@ def main() -> int:
         print(f"loaded {args.events} events into Kafka in {took:.1f}s", flush=True)
 
         log = settings.logs_path / "streaming.log"
-        with log.open("ab") as out:
-            job = subprocess.Popen(
-                [sys.executable, "-m", "streaming"],
-                cwd=REPO,
-                env={**inherited_env(), **settings_env(settings)},
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        started = time.monotonic()
+        job = start_process(["streaming"], settings, log)
         checkpoint = Path(checkpoint_root(settings)) / QUERY_NAME
-        peak_rss = peak_heap = 0
-        steps: dict[int, dict[str, int]] = {}
-        batches: dict[int, Batch] = {}
-        while not seen_all(batches, args.events) and time.monotonic() - started < args.timeout:
-            if job.poll() is not None:
-                raise SystemExit(f"streaming job exited with {job.returncode}; see {log}")
-            time.sleep(0.5)
-            batches = committed_batches(checkpoint)
-            progress = read_progress(settings)
-            if not progress:
-                continue
-            memory = progress.get("memory", {})
-            peak_rss = max(peak_rss, int(memory.get("jvm_rss_bytes", 0)))
-            peak_heap = max(peak_heap, int(memory.get("heap_used_bytes", 0)))
-            last = progress.get("last_batch") or {}
-            if last.get("rows"):
-                steps[int(last["batch_id"])] = last.get("steps_ms") or {}
+        drained = drain(job, checkpoint, settings, args.events, args.timeout, log)
+        stop_process(job)
+        bare: Drained | None = None
+        if not args.no_bare:
+            print("the streaming job drained the backlog; now the bare job on it", flush=True)
+            bare_log = settings.logs_path / "bare_stream.log"
+            job = start_process(
+                ["bench.bare_stream", str(state / "bare_values")], settings, bare_log
+            )
+            bare_checkpoint = Path(checkpoint_root(settings)) / BARE_QUERY
+            bare = drain(job, bare_checkpoint, settings, args.events, args.timeout, bare_log)
+            stop_process(job)
         mib = 2**20
         print(
             f"stream throughput on local[{args.cores}], trigger {args.trigger:g} s, "
             f"maxOffsetsPerTrigger {args.max_offsets}, driver memory {args.driver_memory}:"
         )
-        if not seen_all(batches, args.events):
+        if not seen_all(drained.batches, args.events):
             print(f"  did not drain {args.events} events within {args.timeout:g}s")
-        measured = sustained(batches, args.warmup_batches)
+        measured = sustained(drained.batches, args.warmup_batches)
         if measured is None:
             print("  too few batches for a sustained rate: send more --events")
         else:
@@ -242,17 +295,32 @@ def main() -> int:
                 f"  raw.events + live metrics {rate:10,.0f} events/s sustained "
                 f"(batches {ids[0]}-{ids[-1]} back to back: their rows / their wall time)"
             )
-        for batch_id, batch in sorted(batches.items())[:8]:
-            split = ", ".join(f"{k} {v / 1000:.1f}s" for k, v in steps.get(batch_id, {}).items())
+        ceiling = sustained(bare.batches, args.warmup_batches) if bare else None
+        if ceiling is not None:
+            bare_rate, bare_ids = ceiling
+            print(
+                f"  bare Kafka -> Delta      {bare_rate:10,.0f} events/s sustained "
+                f"(batches {bare_ids[0]}-{bare_ids[-1]}: the value appended, nothing else)"
+            )
+            if measured is not None:
+                print(f"  the job's rate is {measured[0] / bare_rate:.0%} of the bare job's")
+        for batch_id, batch in sorted(drained.batches.items())[:8]:
+            split = ", ".join(
+                f"{k} {v / 1000:.1f}s" for k, v in drained.steps.get(batch_id, {}).items()
+            )
             print(f"  batch {batch_id}: {batch.rows} rows in {batch.ms / 1000:.1f}s ({split})")
-        print(f"  peak JVM RSS {peak_rss / mib:.0f} MiB, peak heap used {peak_heap / mib:.0f} MiB")
+        if bare is not None:
+            sizes = ", ".join(
+                f"{b.rows} in {b.ms / 1000:.1f}s" for _, b in sorted(bare.batches.items())[:8]
+            )
+            print(f"  bare batches: {sizes}")
+        print(
+            f"  peak JVM RSS {drained.peak_rss / mib:.0f} MiB, "
+            f"peak heap used {drained.peak_heap / mib:.0f} MiB"
+        )
     finally:
-        if job is not None and job.poll() is None:
-            os.kill(job.pid, signal.SIGTERM)
-            try:
-                job.wait(120)
-            except subprocess.TimeoutExpired:
-                os.killpg(job.pid, signal.SIGKILL)
+        if job is not None:
+            stop_process(job)
         supervisor.stop("kafka")
         discard(state, args.keep)
     return 0

@@ -13,15 +13,12 @@ DEFERRED_LOG_CHECKPOINTS: DeltaProperty = ("delta.checkpointInterval", "1000")
 """Log checkpoints are the table maintenance's background work (lakehouse.maintenance), not a
 step of the committing micro-batch; this interval is only the writers' fallback."""
 
-COMPACTED_INLINE: DeltaProperty = ("delta.autoOptimize.autoCompact", "true")
-"""A table a micro-batch MERGEs into compacts a partition's small files in the committing
-thread once there are 50 of them (Delta's auto compaction): compacting it beside the MERGE
-would make one of the two fail on the files both remove."""
-
 COMPACTED_IN_BACKGROUND: DeltaProperty = ("delta.autoOptimize.autoCompact", "false")
 """An append-only table's small files are compacted by the table maintenance thread, which
-no blind append conflicts with. Inline, Delta's auto compaction holds up a micro-batch every
-so often and rewrites files up to 64 MB each time: a partition's whole day of events."""
+no blind append conflicts with (the live tables of versioned rows are appended to as well;
+the same thread also deletes their superseded versions). Inline, Delta's auto compaction
+holds up a micro-batch every so often and rewrites files up to 64 MB each time: a
+partition's whole day of events."""
 
 STREAMED_LOG_RETENTION: DeltaProperty = ("delta.logRetentionDuration", "interval 1 hours")
 """A table the streaming job commits to every few seconds keeps an hour of its Delta log.

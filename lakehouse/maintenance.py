@@ -1,6 +1,7 @@
 """Table maintenance, the operations themselves: log checkpoints, compaction of small files,
-deletion of expired log files and VACUUM. The streaming job's maintenance thread decides when
-each is due for the streamed tables; the batch layer's maintenance runs them on its tables.
+deletion of expired log files, VACUUM, and the deletion of the live tables' superseded
+versions. The streaming job's maintenance thread decides when each is due for the streamed
+tables; the batch layer's maintenance runs them on its tables.
 
 Each operation takes the session and the table's location and is safe beside blind appends.
 """
@@ -9,9 +10,11 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from lakehouse import delta_jvm
+from lakehouse.tables.live import LATEST_VERSION_ORDER
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -66,3 +69,58 @@ def vacuum(spark: SparkSession, location: str, retention_hours: float | None = N
     started = time.monotonic()
     DeltaTable.forPath(spark, location).vacuum(retention_hours)
     log.info("vacuum of %s took %.1f s", location, time.monotonic() - started)
+
+
+def drop_superseded_versions(
+    spark: SparkSession, location: str, key: tuple[str, ...], updated_since: datetime
+) -> None:
+    """Delete the versions of a versioned live table (:mod:`lakehouse.tables.live`) that a
+    newer one supersedes, among the keys of the periods that got a version since
+    ``updated_since``.
+
+    A MERGE that only deletes rows it names by key and version: a superseded version stays
+    superseded, so rows appended meanwhile (blind appends, which it does not conflict with)
+    are never touched, and each reader, which takes the latest version, reads the same."""
+    from delta.tables import DeltaTable
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    period = key[1]
+    table = spark.read.format("delta").load(location)
+    periods = [
+        row[0]
+        for row in table.where(F.col("updated_at") >= F.lit(updated_since))
+        .select(period)
+        .distinct()
+        .collect()
+    ]
+    if not periods:
+        return
+    dates = sorted({p.date() if isinstance(p, datetime) else p for p in periods})
+    in_scope = F.col("event_date").isin(dates) & F.col(period).isin(periods)
+    newest_first = Window.partitionBy(*key).orderBy(F.col(LATEST_VERSION_ORDER).desc())
+    superseded = (
+        table.where(in_scope)
+        .withColumn("_newer", F.row_number().over(newest_first) - 1)
+        .where(F.col("_newer") > 0)
+        .select(*key, LATEST_VERSION_ORDER)
+    )
+    target_in_scope = F.col("t.event_date").isin(dates) & F.col(f"t.{period}").isin(periods)
+    same = [F.col(f"t.{c}") == F.col(f"s.{c}") for c in (*key, LATEST_VERSION_ORDER)]
+    condition = target_in_scope
+    for equal in same:
+        condition = condition & equal
+    started = time.monotonic()
+    (
+        DeltaTable.forPath(spark, location)
+        .alias("t")
+        .merge(superseded.alias("s"), condition)
+        .whenMatchedDelete()
+        .execute()
+    )
+    log.info(
+        "superseded versions of %s (%d periods) deleted in %.1f s",
+        location,
+        len(periods),
+        time.monotonic() - started,
+    )

@@ -7,14 +7,17 @@ events.v1 contract; a collector's bad row as it is) -> drop repeated event_ids
 which, for each micro-batch:
 
 1. appends good rows to raw.events and every bad row to raw.events_bad;
-2. aggregates the batch's on-time events into per-minute partial rows and MERGEs them into
-   live.minute_metrics, adding counts and uniting visitor sketches.
+2. aggregates the batch's on-time events into per-minute partial rows, adds them to the keys'
+   totals the job keeps (counts, visitor sketches united) and appends the keys' new versions
+   to live.minute_metrics and live.daily_metrics (:mod:`streaming.live_writer`): appends
+   only, no MERGE on the batches' path.
 
 Each table gets a batch exactly once (:mod:`streaming.commit_markers`). Parsing once per
 batch and writing raw and live from the same cached rows is what keeps both fresh within
 seconds. Beside the query, a thread appends live.active_visitors every few seconds
-(:mod:`streaming.active_visitors`), another keeps the tables in shape
-(:mod:`streaming.maintenance_thread`), and the main loop rewrites the heartbeat file.
+(:mod:`streaming.active_visitors`), another keeps the tables in shape and deletes the live
+tables' superseded versions (:mod:`streaming.maintenance_thread`), and the main loop rewrites
+the heartbeat file.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from lakehouse import maintenance
@@ -19,6 +20,7 @@ from lakehouse.delta_properties import (
     DeltaProperty,
 )
 from lakehouse.settings import Settings
+from lakehouse.tables.live import VERSIONED_TABLES
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -36,6 +38,14 @@ VACUUM_EVERY_S = 3600.0
 """How often the streamed tables' removed files are deleted (those past their retention)."""
 LOG_CLEANUP_EVERY_S = 300.0
 """How often the Delta log files past a table's log retention are deleted."""
+ROLLUP_EVERY_S = 60.0
+"""How often the live tables' superseded versions are deleted (a key gets a version each
+micro-batch that counts one of its events: up to one a trigger for a busy key)."""
+ROLLUP_OVERLAP = timedelta(seconds=30)
+"""Each deletion of superseded versions looks at the keys with a version since the previous
+one began, less this margin (for a batch that was writing as it began)."""
+FIRST_ROLLUP_LOOKBACK = timedelta(hours=2)
+"""The first deletion after a start looks this far back."""
 FIRST_CLEANUP_AFTER_S = 600.0
 """The first log cleanup and VACUUM after a start wait this long: past the start's first
 batch, which may look for its own commit in the log (a re-run), and not beside it."""
@@ -56,9 +66,12 @@ class TableMaintenance(threading.Thread):
     - Deletion of Delta log files past the log retention (:data:`STREAMED_LOG_RETENTION`)
       every five minutes, the first ten minutes after the start; Delta's own cleanup keeps
       everything since the day's start.
+    - Deletion of the live tables' superseded versions (:data:`VERSIONED_TABLES`) every
+      minute, for the keys that got a version since the last one: readers take the latest
+      version of each key, and fewer versions make their reads shorter.
     - VACUUM of the streamed tables (:data:`STREAMED_FILE_RETENTION`) every hour, the first
-      ten minutes after the start: each micro-batch's MERGE, each compaction and each pruning
-      of active visitors leaves removed files behind."""
+      ten minutes after the start: each deletion of versions, each compaction and each
+      pruning of active visitors leaves removed files behind."""
 
     def __init__(
         self,
@@ -82,6 +95,13 @@ class TableMaintenance(threading.Thread):
         self.compacted_tables = tables_with(COMPACTED_IN_BACKGROUND)
         self.log_cleaned_tables = tables_with(STREAMED_LOG_RETENTION)
         self.vacuumed_tables = tables_with(STREAMED_FILE_RETENTION)
+        self.versioned_tables = [
+            (settings.table_location(table.relative_path), key)
+            for table, key in VERSIONED_TABLES
+            if table in streamed
+        ]
+        self.rollup_due = time.monotonic() + ROLLUP_EVERY_S
+        self.rolled_up_since = datetime.now(UTC) - FIRST_ROLLUP_LOOKBACK
         self.spark = maintenance.maintenance_session(spark)
         self.stop = stop
         self.checkpointed: dict[str, int] = {}
@@ -93,6 +113,9 @@ class TableMaintenance(threading.Thread):
 
     def run(self) -> None:
         while not self.stop.wait(MAINTENANCE_POLL_S):
+            if time.monotonic() >= self.rollup_due:
+                self.roll_up()
+                self.rollup_due = time.monotonic() + ROLLUP_EVERY_S
             for location in self.compacted_tables:
                 self.attempt("compaction", location, self.compact_if_due)
             for location in self.checkpointed_tables:
@@ -112,6 +135,18 @@ class TableMaintenance(threading.Thread):
             do(location)
         except Exception as error:  # noqa: BLE001 - logged; the next round tries again
             log.warning("%s of %s failed: %s", work, location, error)
+
+    def roll_up(self) -> None:
+        """Delete the superseded versions of the keys with a version since the last time."""
+        began = datetime.now(UTC)
+        since = self.rolled_up_since - ROLLUP_OVERLAP
+        for location, key in self.versioned_tables:
+
+            def drop(at: str, key: tuple[str, ...] = key) -> None:
+                maintenance.drop_superseded_versions(self.spark, at, key, since)
+
+            self.attempt("deletion of superseded versions", location, drop)
+        self.rolled_up_since = began
 
     def checkpoint_if_due(self, location: str) -> None:
         version = maintenance.table_version(self.spark, location)

@@ -8,20 +8,27 @@ was down for an hour and a recomputation all agree, and a window is final once t
 collector's clock is past its end plus the watermark.
 
 Unique visitors are DataSketches HLL sketches (lgConfigK 12: about 1.6 % relative standard
-error; exact in practice below a few hundred visitors), kept for every row. A micro-batch
-adds its partial sketch to the row's by union, and every estimate is taken from a union
-(:func:`visitors_estimate_sql`), so the figure does not depend on how rows were split into
-micro-batches. Active visitors union the per-minute sketches of the site's total.
+error; exact in practice below a few hundred visitors), kept for every row. A micro-batch's
+partial sketch is united with the key's so far (:mod:`streaming.live_totals`), and every
+estimate is taken from a union (:func:`visitors_estimate_sql`), so the figure does not
+depend on how rows were split into micro-batches. Active visitors union the per-minute
+sketches of the site's total.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from lakehouse.dimensions import METRIC_DIMENSIONS, MISSING_VALUE, TOTAL_DIMENSION, TOTAL_VALUE
 from lakehouse.schema import EventType
-from lakehouse.tables.live import ACTIVE_VISITOR_WINDOWS, LIVE_ACTIVE_VISITORS, LIVE_MINUTE_METRICS
+from lakehouse.tables.live import (
+    ACTIVE_VISITOR_WINDOWS,
+    LATEST_VERSION_ORDER,
+    LIVE_ACTIVE_VISITORS,
+    LIVE_MINUTE_METRICS,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
@@ -117,19 +124,13 @@ def minute_metrics(events: DataFrame) -> DataFrame:
     ).select(*columns)
 
 
-MERGED_MEASURES = ("pageviews", "events", "new_sessions")
+def latest_versions(rows: DataFrame, key: Sequence[str]) -> DataFrame:
+    """The latest version of each key among versioned live rows (:mod:`lakehouse.tables.live`):
+    the one with the most events."""
+    from pyspark.sql import functions as F
 
-
-def merged_minute_metrics(target: str, batch: str) -> dict[str, str | Column]:
-    """The MERGE update that adds a micro-batch's partial row (alias ``batch``) to the
-    table's row (alias ``target``): sums, and the union of the two sketches."""
-    union = f"hll_union({target}.visitors_sketch, {batch}.visitors_sketch)"
-    return {
-        **{m: f"{target}.{m} + {batch}.{m}" for m in MERGED_MEASURES},
-        "visitors_sketch": union,
-        "unique_visitors": visitors_estimate_sql(union),
-        "updated_at": f"{batch}.updated_at",
-    }
+    latest = F.max_by(F.struct(*rows.columns), LATEST_VERSION_ORDER)
+    return rows.groupBy(*key).agg(latest.alias("_latest")).select("_latest.*")
 
 
 def active_visitors(minute_rows: DataFrame, now: datetime) -> DataFrame:

@@ -3,30 +3,77 @@ batch values for closed days and live values after them."""
 
 from __future__ import annotations
 
+from lakehouse.columns import Table
 from lakehouse.tables.batch import BATCH_DAILY_METRICS
-from lakehouse.tables.live import LIVE_ACTIVE_VISITORS, LIVE_MINUTE_METRICS
+from lakehouse.tables.live import (
+    DAY_KEY,
+    LATEST_VERSION_ORDER,
+    LIVE_ACTIVE_VISITORS,
+    LIVE_DAILY_METRICS,
+    LIVE_MINUTE_METRICS,
+    MEASURES,
+    MINUTE_KEY,
+)
 from lakehouse.tables.ops import OPS_PIPELINE_RUNS
 from lakehouse.tables.raw import RAW_EVENTS_BAD
 from lakehouse.views import UTC_TODAY, View, in_catalog, select_from
+
+
+def latest_versions_query(
+    table: Table,
+    key: tuple[str, ...],
+    where: str = "",
+    renamed: dict[str, str] | None = None,
+    exclude: tuple[str, ...] = ("visitors_sketch",),
+) -> str:
+    """A Trino query of the latest version of each key of a versioned live table
+    (:mod:`lakehouse.tables.live`), its columns in the table's order but the sketch.
+
+    The counts of a key only grow from one version to the next, so the latest count is the
+    largest; the visitors' estimate is the latest version's."""
+    names = renamed or {}
+    grouped = [c for c in table.column_names if c in key or c in table.partitioned_by]
+    columns = []
+    for column in table.column_names:
+        if column in exclude:
+            continue
+        if column in grouped:
+            expression = column
+        elif column in (*MEASURES, "updated_at"):
+            expression = f"max({column})"
+        else:
+            expression = f"max_by({column}, {LATEST_VERSION_ORDER})"
+        alias = names.get(column, column)
+        columns.append(expression if expression == alias else f"{expression} AS {alias}")
+    condition = f" WHERE {where}" if where else ""
+    return (
+        f"SELECT {', '.join(columns)} FROM {in_catalog(table)}{condition}"
+        f" GROUP BY {', '.join(grouped)}"
+    )
+
+
+LIVE_DAILY_COLUMNS = {"unique_visitors": "visitors"}
+"""serving.live_daily_metrics' names for live.daily_metrics' columns."""
 
 SERVING_LIVE_VIEWS: tuple[View, ...] = (
     View(
         "serving",
         "live_minute_metrics",
-        select_from(LIVE_MINUTE_METRICS, exclude=("visitors_sketch",))
-        + f" WHERE event_date = {UTC_TODAY}",
+        latest_versions_query(LIVE_MINUTE_METRICS, MINUTE_KEY, f"event_date = {UTC_TODAY}"),
         "live per-minute metrics of the current UTC day",
     ),
     View(
         "serving",
         "live_daily_metrics",
-        "SELECT site_id, event_date, dimension, value, sum(pageviews) AS pageviews,"
-        " sum(events) AS events, max(unique_visitors) AS visitors,"
-        " sum(new_sessions) AS new_sessions"
-        f" FROM {in_catalog(LIVE_MINUTE_METRICS)}"
-        " GROUP BY site_id, event_date, dimension, value",
+        latest_versions_query(
+            LIVE_DAILY_METRICS,
+            DAY_KEY,
+            renamed=LIVE_DAILY_COLUMNS,
+            exclude=("visitors_sketch", "updated_at"),
+        ),
         "live metrics per site, day, dimension and value over every day the live tables hold;"
-        " visitors is the busiest minute's distinct visitors (a lower bound of the day's)",
+        " visitors is the day's distinct visitors, an HLL estimate (lgK 12: about 1.6 % relative"
+        " standard error, exact in practice below a few hundred)",
     ),
     View(
         "serving",
@@ -44,7 +91,10 @@ SERVING_LIVE_VIEWS: tuple[View, ...] = (
         "rejected input counted per day, stage and reason",
     ),
 )
-"""The live side of the serving layer; the batch layer's views merge these with batch tables."""
+"""The live side of the serving layer; the batch layer's views merge these with batch tables.
+They read the live side through ``serving.live_daily_metrics`` (closed and open days) and
+``serving.live_minute_metrics`` (today's minutes), so a change of the live layout changes
+these views alone."""
 
 CLOSED_THROUGH = (
     "SELECT max(logical_date) AS closed_through"

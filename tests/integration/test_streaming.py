@@ -21,7 +21,9 @@ from lakehouse.dimensions import METRIC_DIMENSIONS, TOTAL_DIMENSION
 from lakehouse.provision import create_delta_tables, create_views, register_in_trino
 from lakehouse.schema import EventV1
 from lakehouse.settings import Settings, StreamingSettings
-from lakehouse.tables.serving import SERVING_LIVE_VIEWS
+from lakehouse.sql_text import trino_identifier
+from lakehouse.tables.live import LIVE_MINUTE_METRICS, MINUTE_KEY
+from lakehouse.tables.serving import SERVING_LIVE_VIEWS, latest_versions_query
 from lakehouse.trino_sql import query
 from streaming.job import STREAM_TABLES
 from tests.support.kafka import produce, produce_raw
@@ -92,11 +94,13 @@ def expected_metrics(events: list[dict[str, Any]]) -> dict[tuple[str, str, str],
 
 
 def trino_metrics(settings: Settings, site: str) -> dict[tuple[str, str, str], tuple[int, ...]]:
+    """The latest version of each of the site's live.minute_metrics keys, through Trino."""
+    latest = latest_versions_query(LIVE_MINUTE_METRICS, MINUTE_KEY, f"site_id = '{site}'")
     rows = query(
         settings,
         "SELECT format_datetime(minute AT TIME ZONE 'UTC', 'HH:mm'), dimension, value, "
         "pageviews, events, unique_visitors, new_sessions "
-        f"FROM delta.live.minute_metrics WHERE site_id = '{site}'",
+        f"FROM ({latest.format(catalog=trino_identifier('delta'))})",
     )
     return {(r[0], r[1], r[2]): (r[3], r[4], r[5], r[6]) for r in rows}
 
@@ -212,10 +216,10 @@ def test_known_events_give_exact_counts_per_minute_and_dimension_late_ones_too(
         assert served == [(3, len(on_time) + 1)]
         daily = query(
             settings,
-            "SELECT pageviews, events, new_sessions FROM delta.serving.live_daily_metrics "
-            f"WHERE site_id = '{site}' AND dimension = 'all'",
+            "SELECT pageviews, events, visitors, new_sessions "
+            f"FROM delta.serving.live_daily_metrics WHERE site_id = '{site}' AND dimension = 'all'",
         )
-        assert daily == [(6, 7, 2)]
+        assert daily == [(6, 7, 4, 2)]  # visitors a, b, c and d over the day
 
 
 def to_json(record: dict[str, Any]) -> str:
@@ -294,9 +298,8 @@ def test_kill_9_mid_run_then_restart_keeps_every_event_once_and_live_equals_raw(
 ) -> None:
     from pyspark.sql import functions as F
 
-    from lakehouse.tables.live import LIVE_MINUTE_METRICS
     from lakehouse.tables.raw import RAW_EVENTS
-    from streaming.metrics import minute_metrics, on_time
+    from streaming.metrics import latest_versions, minute_metrics, on_time
 
     settings = job.settings
     site = f"it-{uuid.uuid4().hex[:8]}"
@@ -352,7 +355,9 @@ def test_kill_9_mid_run_then_restart_keeps_every_event_once_and_live_equals_raw(
 
     keys = ["minute", "dimension", "value"]
     measures = ["pageviews", "events", "unique_visitors", "new_sessions"]
-    live = table(LIVE_MINUTE_METRICS.relative_path).where(F.col("site_id") == site)
+    live = latest_versions(
+        table(LIVE_MINUTE_METRICS.relative_path).where(F.col("site_id") == site), MINUTE_KEY
+    )
     raw = table(RAW_EVENTS.relative_path).where(F.col("site_id") == site)
     recomputed = minute_metrics(on_time(raw, settings.streaming.watermark_s))
     live_rows = {tuple(r) for r in live.select(*keys, *measures).collect()}

@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING
 
 from lakehouse.dimensions import TOTAL_DIMENSION
 from lakehouse.settings import Settings
-from lakehouse.tables.live import LIVE_MINUTE_METRICS
+from lakehouse.tables.live import LIVE_DAILY_METRICS, LIVE_MINUTE_METRICS, MINUTE_KEY
 from lakehouse.tables.raw import RAW_EVENTS, RAW_EVENTS_BAD
 from stack.state import isolated_settings
 from streaming.batch_writer import BatchWriter, RunStats
 from streaming.commit_markers import batch_marker, has_commit
 from streaming.job import ensure_tables
+from streaming.metrics import latest_versions
 from streaming.recent_sketches import RecentSketches
 from tests.support.micro_batches import micro_batch
 
@@ -39,7 +40,8 @@ def table_counts(spark: SparkSession, settings: Settings) -> tuple[int, int, int
     def load(location: str) -> DataFrame:
         return spark.read.format("delta").load(settings.table_location(location))
 
-    live = load(LIVE_MINUTE_METRICS.relative_path).where(f"dimension = '{TOTAL_DIMENSION}'")
+    versions = load(LIVE_MINUTE_METRICS.relative_path).where(f"dimension = '{TOTAL_DIMENSION}'")
+    live = latest_versions(versions, MINUTE_KEY)
     pageviews = live.groupBy().sum("pageviews").first()
     return (
         load(RAW_EVENTS.relative_path).count(),
@@ -67,7 +69,7 @@ def test_a_rerun_batch_changes_nothing_and_the_next_batch_is_written(
     assert table_counts(spark, settings) == (5, 1, 5)
     assert after_restart.stats.last_batch["already_written"] == sorted(
         settings.table_location(t.relative_path)
-        for t in (RAW_EVENTS, RAW_EVENTS_BAD, LIVE_MINUTE_METRICS)
+        for t in (RAW_EVENTS, RAW_EVENTS_BAD, LIVE_MINUTE_METRICS, LIVE_DAILY_METRICS)
     )
 
     after_restart(micro_batch(spark, 6, 3), 8)

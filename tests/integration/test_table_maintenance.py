@@ -1,6 +1,7 @@
 """The streaming job's table maintenance on real Delta: which tables it looks after,
-compaction when due, removed files deleted once past their retention (not before), and log
-files past the log retention deleted to the minute."""
+compaction when due, the live tables' superseded versions deleted, removed files deleted
+once past their retention (not before), and log files past the log retention deleted to the
+minute."""
 
 from __future__ import annotations
 
@@ -9,11 +10,17 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from lakehouse.maintenance import checkpoint
-from lakehouse.tables.live import LIVE_ACTIVE_VISITORS, LIVE_MINUTE_METRICS, LIVE_TABLES
+from lakehouse.maintenance import checkpoint, drop_superseded_versions
+from lakehouse.tables.live import (
+    LIVE_ACTIVE_VISITORS,
+    LIVE_DAILY_METRICS,
+    LIVE_MINUTE_METRICS,
+    LIVE_TABLES,
+    MINUTE_KEY,
+)
 from lakehouse.tables.raw import RAW_EVENTS, RAW_EVENTS_BAD
 from stack.state import isolated_settings
 from streaming.job import STREAM_TABLES, ensure_tables
@@ -41,12 +48,15 @@ def test_live_files_are_vacuumed_once_past_their_retention(
     assert set(maintenance.vacuumed_tables) == {
         settings.table_location(t.relative_path) for t in (RAW_EVENTS, RAW_EVENTS_BAD, *LIVE_TABLES)
     }
+    versioned = (LIVE_MINUTE_METRICS, LIVE_DAILY_METRICS)
     assert set(maintenance.checkpointed_tables) == {
-        settings.table_location(t.relative_path)
-        for t in (RAW_EVENTS, RAW_EVENTS_BAD, LIVE_MINUTE_METRICS)
+        settings.table_location(t.relative_path) for t in (RAW_EVENTS, RAW_EVENTS_BAD, *versioned)
     }
     assert maintenance.compacted_tables == [
-        settings.table_location(t.relative_path) for t in (RAW_EVENTS, RAW_EVENTS_BAD)
+        settings.table_location(t.relative_path) for t in (RAW_EVENTS, RAW_EVENTS_BAD, *versioned)
+    ]
+    assert [location for location, _ in maintenance.versioned_tables] == [
+        settings.table_location(t.relative_path) for t in versioned
     ]
 
     location = settings.table_location(LIVE_ACTIVE_VISITORS.relative_path)
@@ -123,8 +133,7 @@ def test_log_files_past_the_retention_are_deleted_to_the_minute(
     ensure_tables(spark, settings)
     maintenance = TableMaintenance(settings, spark, threading.Event(), STREAM_TABLES)
     assert set(maintenance.log_cleaned_tables) == {
-        settings.table_location(t.relative_path)
-        for t in (RAW_EVENTS, RAW_EVENTS_BAD, LIVE_MINUTE_METRICS, LIVE_ACTIVE_VISITORS)
+        settings.table_location(t.relative_path) for t in (RAW_EVENTS, RAW_EVENTS_BAD, *LIVE_TABLES)
     }
     location = settings.table_location(LIVE_ACTIVE_VISITORS.relative_path)
     log_dir = Path(location) / "_delta_log"
@@ -152,3 +161,38 @@ def test_log_files_past_the_retention_are_deleted_to_the_minute(
     kept = sorted(log_dir.glob("*.json"))
     assert kept == commits[-1:]  # only the checkpoint's own commit and after
     assert spark.read.format("delta").load(location).count() == 12
+
+
+def test_superseded_live_versions_are_deleted_and_each_key_s_latest_kept(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    """Only the versions of keys with a version since the bound are looked at; of those, all
+    but the one with the most events are deleted."""
+    from datetime import timedelta
+
+    settings = isolated_settings(tmp_path / "state")
+    ensure_tables(spark, settings)
+    location = settings.table_location(LIVE_MINUTE_METRICS.relative_path)
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    old = now - timedelta(hours=3)
+
+    def version(minute: datetime, value: str, events: int, written: datetime) -> tuple[Any, ...]:
+        return (
+            "site", minute, "path", value, events, events, 1, 0, None, written,
+            minute.date(), minute.hour,
+        )  # fmt: skip
+
+    rows = [
+        version(now, "/a", 1, now),
+        version(now, "/a", 3, now),
+        version(now, "/a", 2, now),
+        version(now, "/b", 1, now),
+        version(old, "/c", 1, old),  # a key not written since the bound: left as it is
+        version(old, "/c", 2, old),
+    ]
+    spark.createDataFrame(rows, LIVE_MINUTE_METRICS.spark_schema()).write.format("delta").mode(
+        "append"
+    ).save(location)
+    drop_superseded_versions(spark, location, MINUTE_KEY, now - timedelta(minutes=5))
+    left = spark.read.format("delta").load(location).select("value", "events").collect()
+    assert sorted(tuple(r) for r in left) == [("/a", 3), ("/b", 1), ("/c", 1), ("/c", 2)]

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from lakehouse.dimensions import METRIC_DIMENSIONS
 from lakehouse.tables.live import LIVE_ACTIVE_VISITORS
-from streaming.metrics import (
-    active_visitors,
-    merged_minute_metrics,
-    minute_metrics,
-    on_time,
-)
+from streaming.live_totals import Key, Totals, VersionTotals, estimate
+from streaming.live_writer import totals_of
+from streaming.metrics import active_visitors, latest_versions, minute_metrics, on_time
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -112,10 +109,14 @@ def test_late_events_are_those_received_past_the_watermark(spark: SparkSession) 
     assert kept == {"now", "at-the-limit", "ahead"}
 
 
-def test_merging_partial_batches_gives_the_one_batch_figures(spark: SparkSession) -> None:
-    """What the MERGE of micro-batches leaves equals one aggregation of all their rows,
-    unique visitors included (sketch unions), also past the sketch's exact range."""
+def test_versions_of_partial_batches_give_the_one_batch_figures(spark: SparkSession) -> None:
+    """The keys' versions after micro-batch upon micro-batch (each batch's partial rows added
+    to the totals so far, the sketches united by the DataSketches library) equal one Spark
+    aggregation of all their rows, unique visitors included, also past the sketch's exact
+    range; and Spark reads the united sketches to the same estimate."""
     from pyspark.sql import functions as F
+
+    from streaming.metrics import visitors_estimate_sql
 
     rows = [
         {"client_ts": at(0, n % 60), "visitor_id": f"v{n % 1500}", "path": f"/{n % 7}"}
@@ -124,22 +125,45 @@ def test_merging_partial_batches_gives_the_one_batch_figures(spark: SparkSession
     batches = [events(spark, rows[start::3]) for start in range(3)]  # same keys in each
     whole = metrics_by_key(minute_metrics(events(spark, rows)))
 
-    keys = ["site_id", "minute", "dimension", "value"]
-    table = minute_metrics(batches[0]).withColumn("updated_at", F.current_timestamp())
-    for batch in batches[1:]:
-        partial = minute_metrics(batch).withColumn("updated_at", F.current_timestamp())
-        update = merged_minute_metrics("t", "s")
-        table = (
-            table.alias("t")
-            .join(partial.alias("s"), keys)
-            .select(
-                *(F.col(f"t.{k}").alias(k) for k in keys),
-                *(F.expr(str(update[m])).alias(m) for m in update),
-            )
-        )
-    merged = metrics_by_key(table)
-    assert merged == whole
+    totals: VersionTotals[datetime] = VersionTotals(lambda _since, _until: [], timedelta(days=1))
+    latest: dict[Key, Totals] = {}
+    for batch in batches:
+        parts = {
+            (r.site_id, r.minute, r.dimension, r.value): totals_of(r)
+            for r in minute_metrics(batch).collect()
+        }
+        versions = totals.versions(parts)
+        totals.keep(versions, max(key[1] for key in versions))
+        latest.update(versions)
+    got = {
+        key: (t.pageviews, t.events, estimate(t.sketch), t.new_sessions)
+        for key, t in latest.items()
+    }
+    assert got == whole
     assert 1400 < whole[("s", at(0), "all", "(all)")][2] < 1600
+
+    sketches = spark.createDataFrame(
+        [(key[2], key[3], t.sketch) for key, t in latest.items()],
+        "dimension string, value string, sketch binary",
+    )
+    by_spark = {
+        (r.dimension, r.value): r.visitors
+        for r in sketches.select(
+            "dimension", "value", F.expr(visitors_estimate_sql("sketch")).alias("visitors")
+        ).collect()
+    }
+    assert by_spark == {(k[2], k[3]): v[2] for k, v in whole.items()}
+
+
+def test_the_latest_version_of_a_key_is_the_one_with_the_most_events(
+    spark: SparkSession,
+) -> None:
+    versions = spark.createDataFrame(
+        [("s", "all", 1, 1), ("s", "all", 3, 2), ("s", "all", 2, 9), ("t", "all", 1, 4)],
+        "site_id string, dimension string, events long, pageviews long",
+    )
+    latest = latest_versions(versions, ["site_id", "dimension"]).collect()
+    assert sorted(tuple(r) for r in latest) == [("s", "all", 3, 2), ("t", "all", 1, 4)]
 
 
 def test_active_visitors_in_the_last_5_and_30_minutes(spark: SparkSession) -> None:

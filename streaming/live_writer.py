@@ -1,0 +1,194 @@
+"""A micro-batch's live rows: its partial per-minute rows, added to the keys' totals the job
+keeps (:mod:`streaming.live_totals`), appended as the keys' new versions to
+live.minute_metrics and live.daily_metrics. An append reads nothing of the table: no MERGE,
+no snapshot reconstruction, no rewrite of a file on a micro-batch's path."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from lakehouse.settings import Settings
+from lakehouse.tables.live import (
+    DAY_KEY,
+    LIVE_DAILY_METRICS,
+    LIVE_MINUTE_METRICS,
+    MINUTE_KEY,
+)
+from streaming.live_totals import Key, Totals, VersionTotals, estimate, summed
+from streaming.metrics import latest_versions, minute_metrics, on_time
+from streaming.recent_sketches import RecentSketches, sketch_rows
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+DAY_RETENTION = timedelta(days=1)
+"""The days whose keys' totals the job keeps: the newest written and the one before."""
+MINUTE_RETENTION_BEYOND_WATERMARK = timedelta(minutes=2)
+
+
+def utc(moment: datetime) -> datetime:
+    """A timestamp as PySpark returns it (naive, in the process's local time) in UTC."""
+    return moment.astimezone(UTC)
+
+
+def totals_of(row: Any) -> Totals:
+    return Totals(
+        int(row["pageviews"]),
+        int(row["events"]),
+        int(row["new_sessions"]),
+        bytes(row["visitors_sketch"]),
+    )
+
+
+class LiveWriter:
+    """The live rows of each micro-batch, for :class:`~streaming.batch_writer.BatchWriter`."""
+
+    def __init__(self, settings: Settings, recent: RecentSketches) -> None:
+        self.minutes_location = settings.table_location(LIVE_MINUTE_METRICS.relative_path)
+        self.days_location = settings.table_location(LIVE_DAILY_METRICS.relative_path)
+        self.watermark_s = settings.streaming.watermark_s
+        self.recent = recent
+        self.spark: SparkSession | None = None
+        retention = timedelta(seconds=self.watermark_s) + MINUTE_RETENTION_BEYOND_WATERMARK
+        self.minutes: VersionTotals[datetime] = VersionTotals(self._stored_minutes, retention)
+        self.days: VersionTotals[date] = VersionTotals(self._stored_days, DAY_RETENTION)
+
+    @property
+    def locations(self) -> tuple[str, str]:
+        return self.minutes_location, self.days_location
+
+    def partial_rows(self, events: DataFrame) -> list[Any]:
+        """The batch's on-time events as partial minute rows, collected (a few per minute,
+        site and dimension value); their site totals' sketches go to the active visitors."""
+        rows = minute_metrics(on_time(events, self.watermark_s)).collect()
+        self.recent.add(sketch_rows(site_sketches_of(rows)))
+        return rows
+
+    def write(self, spark: SparkSession, rows: list[Any], written: set[str]) -> None:
+        """Append the keys' new versions to the tables that do not have this batch yet."""
+        self.spark = spark
+        minute_parts = {
+            (r["site_id"], utc(r["minute"]), r["dimension"], r["value"]): totals_of(r) for r in rows
+        }
+        day_parts = summed(
+            ((r["site_id"], r["event_date"], r["dimension"], r["value"]), totals_of(r))
+            for r in rows
+        )
+        minutes = self.minutes.versions(minute_parts)
+        days = self.days.versions(day_parts)
+        updated_at = datetime.now(UTC)
+        if self.minutes_location not in written:
+            self._append(
+                spark,
+                minute_rows(minutes, updated_at),
+                LIVE_MINUTE_METRICS.spark_schema(),
+                self.minutes_location,
+            )
+        if self.days_location not in written:
+            self._append(
+                spark,
+                day_rows(days, updated_at),
+                LIVE_DAILY_METRICS.spark_schema(),
+                self.days_location,
+            )
+        # A table that had the batch already (a re-run) was loaded with its versions: what
+        # was computed for it counts the batch twice and is not kept.
+        if minutes and self.minutes_location not in written:
+            self.minutes.keep(minutes, min(max(k[1] for k in minutes), updated_at))
+        if days and self.days_location not in written:
+            self.days.keep(days, min(max(k[1] for k in days), updated_at.date()))
+
+    @staticmethod
+    def _append(spark: SparkSession, rows: list[tuple[Any, ...]], schema: Any, at: str) -> None:
+        # One file a partition (the rows are few): fewer files for Trino to open and Delta to
+        # list.
+        frame = spark.createDataFrame(rows, schema, verifySchema=False).coalesce(1)
+        frame.write.format("delta").mode("append").save(at)
+
+    def _stored(self, location: str, key: tuple[str, ...], where: str) -> DataFrame:
+        if self.spark is None:
+            raise RuntimeError("the live writer has no Spark session before its first batch")
+        table = self.spark.read.format("delta").load(location).where(where)
+        return latest_versions(table, key)
+
+    def _stored_minutes(
+        self, since: datetime, until: datetime | None
+    ) -> Iterable[tuple[Key, Totals]]:
+        where = f"event_date >= DATE '{since.date()}' AND minute >= TIMESTAMP '{since:%F %T}'"
+        if until is not None:
+            where += (
+                f" AND event_date <= DATE '{until.date()}' AND minute < TIMESTAMP '{until:%F %T}'"
+            )
+        rows = self._stored(self.minutes_location, MINUTE_KEY, where).collect()
+        return [
+            ((r["site_id"], utc(r["minute"]), r["dimension"], r["value"]), totals_of(r))
+            for r in rows
+        ]
+
+    def _stored_days(self, since: date, until: date | None) -> Iterable[tuple[Key, Totals]]:
+        where = f"event_date >= DATE '{since}'"
+        if until is not None:
+            where += f" AND event_date < DATE '{until}'"
+        rows = self._stored(self.days_location, DAY_KEY, where).collect()
+        return [
+            ((r["site_id"], r["event_date"], r["dimension"], r["value"]), totals_of(r))
+            for r in rows
+        ]
+
+
+def site_sketches_of(rows: list[Any]) -> list[Any]:
+    """The site totals' sketches among collected partial rows (as
+    :func:`streaming.recent_sketches.site_sketches` selects them from a DataFrame)."""
+    from lakehouse.dimensions import TOTAL_DIMENSION
+
+    return [
+        {
+            "site_id": r["site_id"],
+            "minute_s": int(utc(r["minute"]).timestamp()),
+            "visitors_sketch": r["visitors_sketch"],
+        }
+        for r in rows
+        if r["dimension"] == TOTAL_DIMENSION and r["visitors_sketch"] is not None
+    ]
+
+
+def minute_rows(versions: dict[Key, Totals], updated_at: datetime) -> list[tuple[Any, ...]]:
+    """Rows of live.minute_metrics, in its column order."""
+    return [
+        (
+            site_id,
+            minute,
+            dimension,
+            value,
+            t.pageviews,
+            t.events,
+            estimate(t.sketch),
+            t.new_sessions,
+            t.sketch,
+            updated_at,
+            minute.date(),
+            minute.hour,
+        )
+        for (site_id, minute, dimension, value), t in versions.items()
+    ]
+
+
+def day_rows(versions: dict[Key, Totals], updated_at: datetime) -> list[tuple[Any, ...]]:
+    """Rows of live.daily_metrics, in its column order."""
+    return [
+        (
+            site_id,
+            day,
+            dimension,
+            value,
+            t.pageviews,
+            t.events,
+            estimate(t.sketch),
+            t.new_sessions,
+            t.sketch,
+            updated_at,
+        )
+        for (site_id, day, dimension, value), t in versions.items()
+    ]
