@@ -1,7 +1,7 @@
 """The live metric keys' totals so far, kept by the job: what each micro-batch adds its
 partial rows to, to append the keys' new versions (:mod:`lakehouse.tables.live`) without
 reading the table. Pure Python; the visitors' sketches are united with the DataSketches
-library, whose HLL sketches are Spark's (the same serialized form and estimators).
+library, whose HLL sketches are Spark's (the same serialized form and registers).
 
 Whatever is kept is rebuilt from the table after a restart: the totals cover every key of
 the periods (minutes or days) from :attr:`VersionTotals.since` on, loaded from the table's
@@ -35,8 +35,9 @@ def union(sketches: Iterable[bytes]) -> bytes:
 
 
 def estimate(sketch: bytes) -> int:
-    """Distinct visitors by the union (composite) estimator, as
-    :func:`streaming.metrics.visitors_estimate_sql` takes it in Spark."""
+    """Distinct visitors by the union (composite) estimator. Exact as Spark's
+    (:func:`streaming.metrics.visitors_estimate_sql`) in the sketch's exact range; past it
+    the C++ estimator can be one visitor off the JVM's, so the figures written are Spark's."""
     gadget = hll_union(SKETCH_LG_K)
     single = hll_sketch.deserialize(sketch)
     gadget.update(single)

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from lakehouse.columns import Table, spark_struct
 from lakehouse.settings import Settings
 from lakehouse.tables.live import (
     DAY_KEY,
@@ -16,8 +17,8 @@ from lakehouse.tables.live import (
     LIVE_MINUTE_METRICS,
     MINUTE_KEY,
 )
-from streaming.live_totals import Key, Totals, VersionTotals, estimate, summed
-from streaming.metrics import latest_versions, minute_metrics, on_time
+from streaming.live_totals import Key, Totals, VersionTotals, summed
+from streaming.metrics import latest_versions, minute_metrics, on_time, visitors_estimate_sql
 from streaming.recent_sketches import RecentSketches, sketch_rows
 
 if TYPE_CHECKING:
@@ -80,19 +81,9 @@ class LiveWriter:
         days = self.days.versions(day_parts)
         updated_at = datetime.now(UTC)
         if self.minutes_location not in written:
-            self._append(
-                spark,
-                minute_rows(minutes, updated_at),
-                LIVE_MINUTE_METRICS.spark_schema(),
-                self.minutes_location,
-            )
+            self._append(spark, minute_rows(minutes, updated_at), LIVE_MINUTE_METRICS)
         if self.days_location not in written:
-            self._append(
-                spark,
-                day_rows(days, updated_at),
-                LIVE_DAILY_METRICS.spark_schema(),
-                self.days_location,
-            )
+            self._append(spark, day_rows(days, updated_at), LIVE_DAILY_METRICS)
         # A table that had the batch already (a re-run) was loaded with its versions: what
         # was computed for it counts the batch twice and is not kept.
         if minutes and self.minutes_location not in written:
@@ -100,12 +91,24 @@ class LiveWriter:
         if days and self.days_location not in written:
             self.days.keep(days, min(max(k[1] for k in days), updated_at.date()))
 
-    @staticmethod
-    def _append(spark: SparkSession, rows: list[tuple[Any, ...]], schema: Any, at: str) -> None:
-        # One file a partition (the rows are few): fewer files for Trino to open and Delta to
-        # list.
-        frame = spark.createDataFrame(rows, schema, verifySchema=False).coalesce(1)
-        frame.write.format("delta").mode("append").save(at)
+    def _append(self, spark: SparkSession, rows: list[tuple[Any, ...]], table: Table) -> None:
+        """Append versions (rows of ``table`` but their visitors' estimate, which Spark takes
+        from the sketch: the DataSketches library's C++ estimator can differ from the
+        JVM's by one visitor past the exact range, and every figure is the JVM's)."""
+        from pyspark.sql import functions as F
+
+        columns = [c for c in table.columns if c.name != "unique_visitors"]
+        estimated = F.expr(visitors_estimate_sql("visitors_sketch")).alias("unique_visitors")
+        # One file a partition (the rows are few): fewer files for Trino to open and Delta
+        # to list.
+        frame = (
+            spark.createDataFrame(rows, spark_struct(tuple(columns)), verifySchema=False)
+            .coalesce(1)
+            .select("*", estimated)
+            .select(*table.column_names)
+        )
+        location = self.minutes_location if table is LIVE_MINUTE_METRICS else self.days_location
+        frame.write.format("delta").mode("append").save(location)
 
     def _stored(self, location: str, key: tuple[str, ...], where: str) -> DataFrame:
         if self.spark is None:
@@ -155,7 +158,7 @@ def site_sketches_of(rows: list[Any]) -> list[Any]:
 
 
 def minute_rows(versions: dict[Key, Totals], updated_at: datetime) -> list[tuple[Any, ...]]:
-    """Rows of live.minute_metrics, in its column order."""
+    """Rows of live.minute_metrics but the visitors' estimate, in its column order."""
     return [
         (
             site_id,
@@ -164,7 +167,6 @@ def minute_rows(versions: dict[Key, Totals], updated_at: datetime) -> list[tuple
             value,
             t.pageviews,
             t.events,
-            estimate(t.sketch),
             t.new_sessions,
             t.sketch,
             updated_at,
@@ -176,7 +178,7 @@ def minute_rows(versions: dict[Key, Totals], updated_at: datetime) -> list[tuple
 
 
 def day_rows(versions: dict[Key, Totals], updated_at: datetime) -> list[tuple[Any, ...]]:
-    """Rows of live.daily_metrics, in its column order."""
+    """Rows of live.daily_metrics but the visitors' estimate, in its column order."""
     return [
         (
             site_id,
@@ -185,7 +187,6 @@ def day_rows(versions: dict[Key, Totals], updated_at: datetime) -> list[tuple[An
             value,
             t.pageviews,
             t.events,
-            estimate(t.sketch),
             t.new_sessions,
             t.sketch,
             updated_at,
