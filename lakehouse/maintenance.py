@@ -98,12 +98,15 @@ def drop_superseded_versions(
         return
     dates = sorted({p.date() if isinstance(p, datetime) else p for p in periods})
     in_scope = F.col("event_date").isin(dates) & F.col(period).isin(periods)
-    newest_first = Window.partitionBy(*key).orderBy(F.col(LATEST_VERSION_ORDER).desc())
+    # Versions with fewer events than the key's latest; two rows of the same version (none
+    # are written, but were they) would both stay.
+    latest = F.max(LATEST_VERSION_ORDER).over(Window.partitionBy(*key))
     superseded = (
         table.where(in_scope)
-        .withColumn("_newer", F.row_number().over(newest_first) - 1)
-        .where(F.col("_newer") > 0)
+        .withColumn("_latest", latest)
+        .where(F.col(LATEST_VERSION_ORDER) < F.col("_latest"))
         .select(*key, LATEST_VERSION_ORDER)
+        .distinct()
     )
     target_in_scope = F.col("t.event_date").isin(dates) & F.col(f"t.{period}").isin(periods)
     same = [F.col(f"t.{c}") == F.col(f"s.{c}") for c in (*key, LATEST_VERSION_ORDER)]

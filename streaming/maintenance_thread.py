@@ -33,6 +33,9 @@ checkpoint (Delta's default interval; a longer one makes readers replay longer J
 COMPACT_COMMITS = 25
 """An append-only streamed table is compacted once it has this many commits past the last
 compaction (about 50 new files, Delta's auto compaction threshold)."""
+LIVE_COMPACT_COMMITS = 10
+"""A live table of versions is compacted sooner: every query of the serving views reads all
+of today's files, and its files are a few KiB each."""
 MAINTENANCE_POLL_S = 2.0
 VACUUM_EVERY_S = 3600.0
 """How often the streamed tables' removed files are deleted (those past their retention)."""
@@ -100,6 +103,7 @@ class TableMaintenance(threading.Thread):
             for table, key in VERSIONED_TABLES
             if table in streamed
         ]
+        self.versioned_locations = {location for location, _ in self.versioned_tables}
         self.rollup_due = time.monotonic() + ROLLUP_EVERY_S
         self.rolled_up_since = datetime.now(UTC) - FIRST_ROLLUP_LOOKBACK
         self.spark = maintenance.maintenance_session(spark)
@@ -158,7 +162,8 @@ class TableMaintenance(threading.Thread):
         version = maintenance.table_version(self.spark, location)
         # Counted from the start: small files a previous run left are compacted with the next.
         since = self.compacted.setdefault(location, version)
-        if version - since >= COMPACT_COMMITS:
+        due = LIVE_COMPACT_COMMITS if location in self.versioned_locations else COMPACT_COMMITS
+        if version - since >= due:
             maintenance.compact(self.spark, location)
             self.compacted[location] = version
 
