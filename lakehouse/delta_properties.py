@@ -13,6 +13,12 @@ DEFERRED_LOG_CHECKPOINTS: DeltaProperty = ("delta.checkpointInterval", "1000")
 """Log checkpoints are the table maintenance's background work (lakehouse.maintenance), not a
 step of the committing micro-batch; this interval is only the writers' fallback."""
 
+COMPACTED_INLINE: DeltaProperty = ("delta.autoOptimize.autoCompact", "true")
+"""A table whose writer compacts a partition's small files in the committing thread once
+there are 50 of them (Delta's auto compaction); no streamed table is created with it now
+(the live tables were, while each micro-batch MERGEd into them), but a table made by an
+older version may still carry it."""
+
 COMPACTED_IN_BACKGROUND: DeltaProperty = ("delta.autoOptimize.autoCompact", "false")
 """An append-only table's small files are compacted by the table maintenance thread, which
 no blind append conflicts with (the live tables of versioned rows are appended to as well;

@@ -10,7 +10,7 @@ from lakehouse.dimensions import TOTAL_DIMENSION, TOTAL_VALUE
 from lakehouse.provision import create_delta_tables, create_views, register_in_trino
 from lakehouse.settings import Settings
 from lakehouse.tables import ALL_TABLES
-from lakehouse.tables.live import LIVE_MINUTE_METRICS
+from lakehouse.tables.live import LIVE_DAILY_METRICS, LIVE_MINUTE_METRICS
 from lakehouse.tables.raw import RAW_EVENTS
 from lakehouse.tables.serving import SERVING_VIEWS
 from lakehouse.trino_sql import query
@@ -66,6 +66,35 @@ def live_rows(spark: SparkSession, events: list[dict[str, Any]]) -> Any:
     )
 
 
+def live_day_rows(spark: SparkSession, events: list[dict[str, Any]]) -> Any:
+    """The live per-day totals of ``events`` (live.daily_metrics), as the job writes them."""
+    from pyspark.sql import functions as F
+
+    day = F.to_date("client_ts")
+    return (
+        raw_frame(spark, events)
+        .groupBy("site_id", day.alias("event_date"))
+        .agg(
+            F.sum(F.when(F.col("type") == "page", 1).otherwise(0)).cast("long").alias("pageviews"),
+            F.count(F.lit(1)).alias("events"),
+            F.countDistinct("visitor_id").alias("unique_visitors"),
+            F.max("client_ts").alias("updated_at"),
+        )
+        .select(
+            "site_id",
+            "event_date",
+            F.lit(TOTAL_DIMENSION).alias("dimension"),
+            F.lit(TOTAL_VALUE).alias("value"),
+            "pageviews",
+            "events",
+            "unique_visitors",
+            F.lit(0).cast("long").alias("new_sessions"),
+            F.lit(None).cast("binary").alias("visitors_sketch"),
+            "updated_at",
+        )
+    )
+
+
 def series(settings: Settings) -> list[tuple[Any, ...]]:
     return query(
         settings,
@@ -88,6 +117,9 @@ def test_closed_days_come_from_batch_and_later_days_from_live(
     )
     live_rows(spark, events).write.format("delta").mode("append").save(
         settings.table_location(LIVE_MINUTE_METRICS.relative_path)
+    )
+    live_day_rows(spark, events).write.format("delta").mode("append").save(
+        settings.table_location(LIVE_DAILY_METRICS.relative_path)
     )
     before = series(settings)
     assert [(day, layer) for day, layer, *_ in before] == [(CLOSED, "live"), (OPEN, "live")]
