@@ -26,18 +26,22 @@ Key = tuple[str, Any, str, str]
 """(site_id, period, dimension, value): a minute's or a day's key."""
 
 
-def union(sketches: Iterable[bytes]) -> bytes:
-    """The union of serialized HLL sketches, as Spark's hll_union writes it (HLL_8)."""
+def union(sketches: Iterable[bytes | None]) -> bytes:
+    """The union of serialized HLL sketches, as Spark's hll_union writes it (HLL_8); a
+    missing sketch (a row written without one) adds nothing."""
     gadget = hll_union(SKETCH_LG_K)
     for sketch in sketches:
-        gadget.update(hll_sketch.deserialize(sketch))
+        if sketch is not None:
+            gadget.update(hll_sketch.deserialize(sketch))
     return bytes(gadget.get_result(tgt_hll_type.HLL_8).serialize_compact())
 
 
-def estimate(sketch: bytes) -> int:
+def estimate(sketch: bytes | None) -> int:
     """Distinct visitors by the union (composite) estimator. Exact as Spark's
     (:func:`streaming.metrics.visitors_estimate_sql`) in the sketch's exact range; past it
     the C++ estimator can be one visitor off the JVM's, so the figures written are Spark's."""
+    if sketch is None:
+        return 0
     gadget = hll_union(SKETCH_LG_K)
     single = hll_sketch.deserialize(sketch)
     gadget.update(single)
@@ -52,7 +56,7 @@ class Totals:
     pageviews: int
     events: int
     new_sessions: int
-    sketch: bytes
+    sketch: bytes | None
 
     def plus(self, other: Totals) -> Totals:
         return Totals(
@@ -66,7 +70,7 @@ class Totals:
 def summed(parts: Iterable[tuple[Key, Totals]]) -> dict[Key, Totals]:
     """Partial rows added up per key (a batch's minute rows into its day rows)."""
     counts: dict[Key, list[int]] = {}
-    sketches: dict[Key, list[bytes]] = {}
+    sketches: dict[Key, list[bytes | None]] = {}
     for key, part in parts:
         count = counts.setdefault(key, [0, 0, 0])
         count[0] += part.pageviews

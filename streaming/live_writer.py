@@ -39,7 +39,7 @@ def totals_of(row: Any) -> Totals:
         int(row["pageviews"]),
         int(row["events"]),
         int(row["new_sessions"]),
-        bytes(row["visitors_sketch"]),
+        None if row["visitors_sketch"] is None else bytes(row["visitors_sketch"]),
     )
 
 
