@@ -23,9 +23,9 @@ test: bootstrap system-test tracker e2e-trackers ## install, then run every test
 	cd tracker && npm test
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-unit: system $(VENV)/.installed ## the unit tier alone: no services, one local Spark; about a minute
+unit: system $(VENV)/.installed ## the unit tier alone: no services, one local Spark, two workers; under a minute
 	$(BEACON) bootstrap --only spark
-	$(VENV)/bin/pytest tests/unit $(PYTEST_ARGS)
+	$(VENV)/bin/pytest tests/unit -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 bootstrap: system $(VENV)/.installed ## core env (uv) + JVM artifacts + Airflow/Superset envs
 	$(BEACON) bootstrap

@@ -26,11 +26,39 @@ if TYPE_CHECKING:
 TIERS = ("unit", "integration", "e2e")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+@pytest.hookimpl(wrapper=True)  # around xdist's own: it reads the groups this sets
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> Iterator[None]:
     for item in items:
         for tier in TIERS:
             if f"{Path('tests') / tier}" in str(item.path):
                 item.add_marker(getattr(pytest.mark, tier))
+    order_the_unit_tiers_spark_tests(items)
+    return (yield)
+
+
+def needs_spark(item: pytest.Item) -> bool:
+    return "spark" in getattr(item, "fixturenames", ())
+
+
+def on_an_xdist_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def order_the_unit_tiers_spark_tests(items: list[pytest.Item]) -> None:
+    """In one process, the unit tier's tests that need Spark run after the others: the JVM
+    boots (see spark_start) while the tests without Spark run. Under pytest-xdist (`make
+    unit`), they form one group that one worker takes first, while the other worker runs the
+    rest: a second JVM would double the start and the memory for nothing."""
+    slots = [n for n, item in enumerate(items) if item.get_closest_marker("unit")]
+    unit = [items[n] for n in slots]
+    if not unit:
+        return
+    distributed = on_an_xdist_worker(unit[0].config)
+    unit.sort(key=lambda item: needs_spark(item) != distributed)
+    for n, item in zip(slots, unit, strict=True):
+        if distributed and needs_spark(item):
+            item.add_marker(pytest.mark.xdist_group("spark"))
+        items[n] = item
 
 
 @pytest.fixture(scope="session")
@@ -74,26 +102,36 @@ TEST_JAVA_OPTIONS = ("-XX:TieredStopAtLevel=1",)
 only (about a fifth off the unit tier's Spark tests)."""
 
 
+def start_spark(settings: Settings) -> SparkStart:
+    return SparkStart(settings, "beacon-tests", TEST_SPARK_CONF, TEST_JAVA_OPTIONS)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def spark_start(request: pytest.FixtureRequest) -> Iterator[SparkStart | None]:
-    """The test run's Spark, started as the run begins if one of its tests asks for it."""
+    """The test run's Spark, started as the run begins if one of its tests asks for it (in
+    one process; an xdist worker starts it when its first Spark test asks)."""
     items = request.session.items
-    if not any(isinstance(i, pytest.Function) and "spark" in i.fixturenames for i in items):
+    if on_an_xdist_worker(request.config) or not any(needs_spark(i) for i in items):
         yield None
         return
-    start = SparkStart(
-        request.getfixturevalue("settings"), "beacon-tests", TEST_SPARK_CONF, TEST_JAVA_OPTIONS
-    )
+    start = start_spark(request.getfixturevalue("settings"))
     yield start
     start.stop()
 
 
 @pytest.fixture(scope="session")
-def spark(spark_start: SparkStart | None) -> SparkSession:
+def spark_on_demand(settings: Settings) -> Iterator[SparkStart]:
+    start = start_spark(settings)
+    yield start
+    start.stop()
+
+
+@pytest.fixture(scope="session")
+def spark(spark_start: SparkStart | None, request: pytest.FixtureRequest) -> SparkSession:
     """beacon's own SparkSession (lakehouse.spark: Delta, the Kafka connector, UTC), on
     settings of the test run."""
-    assert spark_start is not None, "a test asks for spark by name only at run time"
-    return spark_start.session()
+    start = spark_start or request.getfixturevalue("spark_on_demand")
+    return start.session()
 
 
 @pytest.fixture(scope="session")

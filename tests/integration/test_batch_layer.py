@@ -129,6 +129,17 @@ def test_daily_metrics_are_exact_per_site_and_day(
     assert checked >= 2 * len(DAYS)
 
 
+def test_the_run_creates_every_batch_table_with_its_defined_columns(
+    lake: dict[str, Any], spark: SparkSession, settings: Settings
+) -> None:
+    for table in BATCH_TABLES:
+        location = settings.table_location(table.relative_path)
+        created = spark.read.format("delta").load(location).schema
+        assert [(f.name, f.dataType) for f in created] == [
+            (f.name, f.dataType) for f in table.spark_schema()
+        ], table.qualified_name
+
+
 def test_a_rerun_leaves_identical_rows(
     lake: dict[str, Any], spark: SparkSession, settings: Settings
 ) -> None:
