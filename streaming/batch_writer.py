@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from lakehouse.settings import Settings
 from lakehouse.tables.raw import RAW_EVENTS, RAW_EVENTS_BAD
 from streaming.commit_markers import batch_marker, has_commit, marked_commits
+from streaming.concurrent_writes import ConcurrentWrites, wait_all
 from streaming.live_writer import LiveWriter
 from streaming.metrics import is_on_time
 from streaming.parse import bad_rows, raw_events
@@ -109,6 +110,7 @@ class BatchWriter:
         self.raw = settings.table_location(RAW_EVENTS.relative_path)
         self.bad = settings.table_location(RAW_EVENTS_BAD.relative_path)
         self.live = LiveWriter(settings, recent)
+        self.writes = ConcurrentWrites()
         self.watermark_s = settings.streaming.watermark_s
         self.stats = stats
         self.recent = recent
@@ -136,20 +138,28 @@ class BatchWriter:
         try:
             with steps("parse"):
                 summary = BatchSummary.of(batch, self.watermark_s)
-            # One after another, raw first: side by side, the writes compete for the same two
-            # cores with Trino and the collector, and both freshness figures got worse.
+            # The raw append runs beside the live rows' aggregation and their appends
+            # (ConcurrentWrites); every write of the batch has ended before its marker is
+            # unset and the batch counts as done.
             with marked_commits(spark, marker):
+                pending = []
                 if summary.good and self.raw not in written:
-                    with steps("raw"):
-                        self._append(raw_events(batch), self.raw)
+                    pending.append(
+                        self.writes.submit("raw", lambda: self._append(raw_events(batch), self.raw))
+                    )
                 if summary.bad and self.bad not in written:
-                    with steps("bad"):
-                        self._append(bad_rows(batch), self.bad)
-                if summary.on_time and not written.issuperset(self.live.locations):
-                    with steps("live_rows"):
-                        rows = self.live.partial_rows(raw_events(batch))
-                    with steps("live_append"):
-                        self.live.write(spark, rows, written)
+                    pending.append(
+                        self.writes.submit("bad", lambda: self._append(bad_rows(batch), self.bad))
+                    )
+                try:
+                    if summary.on_time and not written.issuperset(self.live.locations):
+                        with steps("live_rows"):
+                            rows = self.live.partial_rows(raw_events(batch))
+                        with steps("live_append"):
+                            self.live.write(spark, rows, written, self.writes.run)
+                finally:
+                    wait_all(pending)
+                    steps.ms.update(self.writes.take_ms())
         finally:
             batch.unpersist()
         count = summary.good + sum(summary.bad.values())

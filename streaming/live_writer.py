@@ -5,7 +5,7 @@ no snapshot reconstruction, no rewrite of a file on a micro-batch's path."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +27,11 @@ if TYPE_CHECKING:
 DAY_RETENTION = timedelta(days=1)
 """The days whose keys' totals the job keeps: the newest written and the one before."""
 MINUTE_RETENTION_BEYOND_WATERMARK = timedelta(minutes=2)
+
+
+def run_in_turn(appends: dict[str, Callable[[], None]]) -> None:
+    for append in appends.values():
+        append()
 
 
 def utc(moment: datetime) -> datetime:
@@ -67,8 +72,15 @@ class LiveWriter:
         self.recent.add(sketch_rows(site_sketches_of(rows)))
         return rows
 
-    def write(self, spark: SparkSession, rows: list[Any], written: set[str]) -> None:
-        """Append the keys' new versions to the tables that do not have this batch yet."""
+    def write(
+        self,
+        spark: SparkSession,
+        rows: list[Any],
+        written: set[str],
+        run: Callable[[dict[str, Callable[[], None]]], None] = run_in_turn,
+    ) -> None:
+        """Append the keys' new versions to the tables that do not have this batch yet;
+        ``run`` runs the appends (step name -> append) and returns once all have ended."""
         self.spark = spark
         minute_parts = {
             (r["site_id"], utc(r["minute"]), r["dimension"], r["value"]): totals_of(r) for r in rows
@@ -80,10 +92,16 @@ class LiveWriter:
         minutes = self.minutes.versions(minute_parts)
         days = self.days.versions(day_parts)
         updated_at = datetime.now(UTC)
+        appends: dict[str, Callable[[], None]] = {}
         if self.minutes_location not in written:
-            self._append(spark, minute_rows(minutes, updated_at), LIVE_MINUTE_METRICS)
+            rows_of_minutes = minute_rows(minutes, updated_at)
+            appends["minutes_append"] = lambda: self._append(
+                spark, rows_of_minutes, LIVE_MINUTE_METRICS
+            )
         if self.days_location not in written:
-            self._append(spark, day_rows(days, updated_at), LIVE_DAILY_METRICS)
+            rows_of_days = day_rows(days, updated_at)
+            appends["days_append"] = lambda: self._append(spark, rows_of_days, LIVE_DAILY_METRICS)
+        run(appends)
         # A table that had the batch already (a re-run) was loaded with its versions: what
         # was computed for it counts the batch twice and is not kept.
         if minutes and self.minutes_location not in written:
