@@ -62,9 +62,8 @@ def session_metrics(sessions: DataFrame) -> DataFrame:
         .groupBy(*keys)
         .agg(
             F.countDistinct("person_id").alias("visitors"),
-            F.countDistinct(F.when(F.col("is_new_visitor"), F.col("person_id"))).alias(
-                "new_visitors"
-            ),
+            # A person is new in one session only (their first): counted without a distinct.
+            F.count(F.when(F.col("is_new_visitor"), 1)).alias("new_visitors"),
             F.count(F.lit(1)).alias("sessions"),
             F.sum("pageviews").alias("pageviews"),
             F.sum("events").alias("events"),

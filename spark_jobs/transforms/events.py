@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pyspark.sql import Window
 from pyspark.sql import functions as F
 
 if TYPE_CHECKING:
@@ -44,15 +45,16 @@ ALIAS_PREVIOUS_ID = "previous_id"  # the property a Segment alias call keeps the
 
 def deduplicated(raw: DataFrame) -> DataFrame:
     """One row per (site, day, event_id): the copy received first (then the smallest visitor
-    id, for copies received at once), so every run keeps the same one."""
-    keys = ("site_id", "event_date", "event_id")
-    rest = [c for c in USED_COLUMNS if c not in keys]
-    first = F.min_by(F.struct(*rest), F.struct("received_at", "visitor_id"))
+    id, for copies received at once), so every run keeps the same one. A window's first row
+    per key: one sort, where an aggregate of the whole row would sort twice."""
+    copies = Window.partitionBy("site_id", "event_date", "event_id").orderBy(
+        "received_at", "visitor_id"
+    )
     return (
         raw.select(*USED_COLUMNS)
-        .groupBy(*keys)
-        .agg(first.alias("first"))
-        .select(*keys, *[F.col(f"first.{c}").alias(c) for c in rest])
+        .withColumn("copy", F.row_number().over(copies))
+        .where(F.col("copy") == 1)
+        .drop("copy")
     )
 
 

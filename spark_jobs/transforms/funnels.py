@@ -13,76 +13,88 @@ from pyspark.sql import Window
 from pyspark.sql import functions as F
 
 from lakehouse.settings import SiteSettings
+from lakehouse.sites import Funnel
 from lakehouse.tables.batch import BATCH_FUNNELS
 from spark_jobs.transforms.goals import step_matches
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame
+    from pyspark.sql import Column, DataFrame
 
 SESSION = ("site_id", "visitor_id", "session_index")
 
 
-def _funnel_steps(tagged: DataFrame, site: SiteSettings, funnel_index: int) -> DataFrame:
-    """(site_id, event_date, person_id, funnel, step, step_name) for each step reached."""
-    funnel = site.analytics.funnels[funnel_index]
-    window_us = int(funnel.window_minutes * 60 * 1_000_000)
-    events = tagged.where(F.col("site_id") == site.site_id)
-    at = F.struct("client_ts", "event_id")
-    reached: list[DataFrame] = []
-    previous: DataFrame | None = None
-    for number, step in enumerate(funnel.steps, start=1):
-        matching = events.where(step_matches(step, site.analytics))
-        if previous is None:
-            current = (
-                matching.groupBy(*SESSION, "person_id", "session_start")
-                .agg(F.min(at).alias("at"))
-                .withColumn("entered_us", F.unix_micros(F.col("at.client_ts")))
-            )
-        else:
-            current = (
-                matching.select(*SESSION, at.alias("event_at"))
-                .join(previous, list(SESSION))
-                .where(
-                    (F.col("event_at") > F.col("at"))
-                    & (
-                        F.unix_micros(F.col("event_at.client_ts"))
-                        <= F.col("entered_us") + F.lit(window_us)
-                    )
-                )
-                .groupBy(*SESSION, "person_id", "session_start", "entered_us")
-                .agg(F.min("event_at").alias("at"))
-            )
-        reached.append(
-            current.select(
-                "site_id",
-                F.to_date("session_start").alias("event_date"),
-                "person_id",
-                F.lit(funnel.name).alias("funnel"),
-                F.lit(number).alias("step"),
-                F.lit(step.name).alias("step_name"),
-            )
+def _steps_matched(tagged: DataFrame, site: SiteSettings, funnel: Funnel) -> DataFrame:
+    """The site's events that match a step of ``funnel``: with the funnel, its window and
+    the numbers of the steps each matches (an event may match several)."""
+    numbers = [
+        F.when(step_matches(step, site.analytics), F.lit(number))
+        for number, step in enumerate(funnel.steps, start=1)
+    ]
+    return (
+        tagged.where(F.col("site_id") == site.site_id)
+        .withColumn("steps", F.array_compact(F.array(*numbers)))
+        .where(F.size("steps") > 0)
+        .select(
+            *SESSION,
+            "person_id",
+            "session_start",
+            F.lit(funnel.name).alias("funnel"),
+            F.lit(int(funnel.window_minutes * 60 * 1_000_000)).alias("window_us"),
+            F.struct("client_ts", "event_id", "steps").alias("event"),
         )
-        previous = current.select(*SESSION, "person_id", "session_start", "entered_us", "at")
-    combined = reached[0]
-    for frame in reached[1:]:
-        combined = combined.unionByName(frame)
-    return combined
+    )
+
+
+def _steps_reached(trail: Column, window_us: Column) -> Column:
+    """How many steps a session reached, walking its matching events in order: the next
+    step is reached by the first event after the step before that matches it, no later
+    than the window after step 1's event."""
+    start = F.struct(F.lit(0).alias("reached"), F.lit(None).cast("long").alias("entered_us"))
+
+    def walk(state: Column, event: Column) -> Column:
+        at_us = F.unix_micros(event["client_ts"])
+        entered = state["reached"] > 0
+        advances = F.array_contains(event["steps"], state["reached"] + 1) & (
+            ~entered | (at_us <= state["entered_us"] + window_us)
+        )
+        return F.when(
+            advances,
+            F.struct(
+                (state["reached"] + 1).alias("reached"),
+                F.when(entered, state["entered_us"]).otherwise(at_us).alias("entered_us"),
+            ),
+        ).otherwise(state)
+
+    return F.aggregate(trail, start, walk)["reached"]
 
 
 def funnels(tagged: DataFrame, sites: Sequence[SiteSettings]) -> DataFrame | None:
     """batch.funnels rows from human events with session_index, session_start and
-    person_id; None if no site has a funnel."""
-    parts = [
-        _funnel_steps(tagged, site, index)
-        for site in sites
-        for index in range(len(site.analytics.funnels))
+    person_id; None if no site has a funnel. One pass: only the events that match a step
+    are grouped per session and funnel, and walked in order."""
+    matched = [
+        _steps_matched(tagged, site, funnel) for site in sites for funnel in site.analytics.funnels
     ]
-    if not parts:
+    if not matched:
         return None
-    steps = parts[0]
-    for part in parts[1:]:
-        steps = steps.unionByName(part)
-    counted = steps.groupBy("site_id", "event_date", "funnel", "step", "step_name").agg(
+    events = matched[0]
+    for frame in matched[1:]:
+        events = events.unionByName(frame)
+    sessions = events.groupBy(*SESSION, "person_id", "session_start", "funnel", "window_us").agg(
+        F.array_sort(F.collect_list("event")).alias("trail")
+    )
+    reached = (
+        sessions.withColumn("reached", _steps_reached(F.col("trail"), F.col("window_us")))
+        .where(F.col("reached") > 0)
+        .select(
+            "site_id",
+            F.to_date("session_start").alias("event_date"),
+            "person_id",
+            "funnel",
+            F.explode(F.sequence(F.lit(1), F.col("reached"))).alias("step"),
+        )
+    )
+    counted = reached.groupBy("site_id", "event_date", "funnel", "step").agg(
         F.countDistinct("person_id").alias("visitors")
     )
     listed = [
@@ -105,7 +117,7 @@ def steps_with_rates(counted: DataFrame, names: DataFrame) -> DataFrame:
     days = counted.select(*keys).distinct()
     full = (
         days.join(names, ["site_id", "funnel"])
-        .join(counted, [*keys, "step", "step_name"], "left")
+        .join(counted, [*keys, "step"], "left")
         .withColumn("visitors", F.coalesce(F.col("visitors"), F.lit(0).cast("long")))
     )
     in_order = Window.partitionBy(*keys).orderBy("step")

@@ -20,6 +20,20 @@ if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
 
 MIN_VIEWS_ENGAGED = 2
+LANDING_FIELDS = (
+    "path",
+    "referrer",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "referrer_class",
+    "device_type",
+    "browser",
+    "os",
+    "country",
+    "language",
+)
+"""The fields a session takes from its landing event."""
 
 
 def tag_sessions(events: DataFrame, gap_s: float) -> DataFrame:
@@ -50,39 +64,39 @@ def sessions_of(
     engaged_after_s: float,
 ) -> DataFrame:
     """One row per session of ``tagged`` (see :func:`tag_sessions`), before identity:
-    every column of batch.sessions but person_id and is_new_visitor."""
-    first_event = F.struct("client_ts", "event_id")
-    # Ordered by time first, then the event id: the same first and last on every run.
-    landing_fields = (
-        "path",
-        "referrer",
-        "utm_source",
-        "utm_medium",
-        "utm_campaign",
-        "referrer_class",
-        "device_type",
-        "browser",
-        "os",
-        "country",
-        "language",
-    )
+    every column of batch.sessions but person_id and is_new_visitor.
+
+    A window over each session, ordered by time then event id (the same first and last on
+    every run), keeps its first row with the session's totals: a grouped aggregate of the
+    landing fields (strings) would sort twice and compare structs row by row."""
+    session = Window.partitionBy("site_id", "visitor_id", "session_index")
+    in_order = session.orderBy("client_ts", "event_id")
+    whole = in_order.rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)
     view = is_view()
-    aggregates = [
-        F.min("client_ts").alias("session_start"),
-        F.max("client_ts").alias("session_end"),
-        F.min_by("event_id", first_event).alias("first_event_id"),
-        F.sum(F.when(F.col("type") == "page", 1).otherwise(0)).cast("long").alias("pageviews"),
-        F.sum(F.when(F.col("type") == "screen", 1).otherwise(0)).cast("long").alias("screenviews"),
-        F.count(F.lit(1)).alias("events"),
-        F.min(F.struct("client_ts", "event_id", *landing_fields)).alias("first"),
-        F.min(F.when(view, F.struct("client_ts", "event_id", *landing_fields))).alias("entry"),
-        F.max(F.when(view, F.struct("client_ts", "event_id", "path"))).alias("exit"),
-        F.max(F.col("anonymous_id").isNotNull()).alias("has_anonymous_id"),
-    ]
+    totals = {
+        "session_end": F.max("client_ts").over(whole),
+        "pageviews": F.count(F.when(F.col("type") == "page", 1)).over(whole),
+        "screenviews": F.count(F.when(F.col("type") == "screen", 1)).over(whole),
+        "events": F.count(F.lit(1)).over(whole),
+        "entry": F.first(F.when(view, F.struct(*LANDING_FIELDS)), ignorenulls=True).over(whole),
+        "exit": F.last(F.when(view, F.struct("path")), ignorenulls=True).over(whole),
+        "has_anonymous_id": F.max(F.col("anonymous_id").isNotNull()).over(whole),
+        "position": F.row_number().over(in_order),
+    }
     for goal in goals:
-        aggregates.append(F.max(goal.hit()).alias(goal.hit_column))
-        aggregates.append(F.sum(goal.value()).alias(goal.value_column))
-    grouped = tagged.groupBy("site_id", "visitor_id", "session_index").agg(*aggregates)
+        totals[goal.hit_column] = F.max(goal.hit()).over(whole)
+        totals[goal.value_column] = F.sum(goal.value()).over(whole)
+    grouped = (
+        tagged.withColumns(totals)
+        .where(F.col("position") == 1)
+        .withColumns(
+            {
+                "first": F.struct(*LANDING_FIELDS),
+                "first_event_id": F.col("event_id"),
+                "session_start": F.col("client_ts"),
+            }
+        )
+    )
 
     landing = F.coalesce(F.col("entry"), F.col("first"))
     host = referrer_host(landing["referrer"])
@@ -161,21 +175,18 @@ def with_identity(
             "person_id": F.coalesce(F.col("person_id"), F.col("visitor_id")),
         }
     )
-    firsts = with_people.groupBy("site_id", "person_id").agg(
-        F.min(F.struct("session_start", "session_key")).alias("first_session")
-    )
+    in_order = Window.partitionBy("site_id", "person_id").orderBy("session_start", "session_key")
     seen = (
         earlier_people.select("site_id", "person_id")
         .distinct()
         .withColumn("seen_before", F.lit(True))
     )
     return (
-        with_people.join(firsts, ["site_id", "person_id"], "left")
+        with_people.withColumn("first_of_person", F.row_number().over(in_order) == 1)
         .join(seen, ["site_id", "person_id"], "left")
         .withColumns(
             {
-                "is_new_visitor": F.col("seen_before").isNull()
-                & (F.col("first_session.session_key") == F.col("session_key")),
+                "is_new_visitor": F.col("seen_before").isNull() & F.col("first_of_person"),
                 "persistent_id": F.col("identified") | F.col("has_anonymous_id"),
             }
         )
