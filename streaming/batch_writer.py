@@ -63,36 +63,22 @@ class BatchSummary:
     on_time: int
 
     @classmethod
-    def of(
-        cls, batch: DataFrame, watermark_s: int, live_rows: DataFrame | None = None
-    ) -> tuple[BatchSummary, list[Any]]:
-        """The batch's figures and, if ``live_rows`` is given, its collected rows, in one
-        Spark job: a micro-batch of a quiet site pays a job's fixed cost once, not twice."""
+    def of(cls, batch: DataFrame, watermark_s: int) -> BatchSummary:
         from pyspark.sql import functions as F
 
         counted = F.col("bad_reason").isNull() & is_on_time(watermark_s)
         # Plain counts (no sets of values): generated code, one pass.
-        figures = batch.groupBy("bad_reason").agg(
-            F.count(F.lit(1)).alias("rows"), F.count_if(counted).alias("on_time")
+        rows = (
+            batch.groupBy("bad_reason")
+            .agg(F.count(F.lit(1)).alias("rows"), F.count_if(counted).alias("on_time"))
+            .collect()
         )
-        if live_rows is not None:
-            figures = figures.withColumn(PART, F.lit(FIGURES)).unionByName(
-                live_rows.withColumn(PART, F.lit(LIVE_ROWS)), allowMissingColumns=True
-            )
-        collected = figures.collect()
-        rows = [r for r in collected if live_rows is None or r[PART] == FIGURES]
         good = next((row for row in rows if row["bad_reason"] is None), None)
-        summary = cls(
+        return cls(
             good=int(good["rows"]) if good else 0,
             bad={row["bad_reason"]: int(row["rows"]) for row in rows if row is not good},
             on_time=int(good["on_time"]) if good else 0,
         )
-        live = [r for r in collected if live_rows is not None and r[PART] == LIVE_ROWS]
-        return summary, live
-
-
-PART, FIGURES, LIVE_ROWS = "_part", "figures", "live"
-"""The column that tells :meth:`BatchSummary.of`'s two kinds of collected rows apart."""
 
 
 class StepTimer:
@@ -150,16 +136,11 @@ class BatchWriter:
         written = self._written_before(spark, marker) if self.previous_rows is None else set()
         batch.persist(StorageLevel.MEMORY_AND_DISK)
         try:
-            live_wanted = not written.issuperset(self.live.locations)
-            with steps("parse_and_live_rows"):
-                summary, partial_rows = BatchSummary.of(
-                    batch,
-                    self.watermark_s,
-                    self.live.partial_rows(raw_events(batch)) if live_wanted else None,
-                )
-            # The raw append runs beside the live rows' appends (ConcurrentWrites); every
-            # write of the batch has ended before its marker is unset and the batch counts
-            # as done.
+            with steps("parse"):
+                summary = BatchSummary.of(batch, self.watermark_s)
+            # The raw append runs beside the live rows' aggregation and their appends
+            # (ConcurrentWrites); every write of the batch has ended before its marker is
+            # unset and the batch counts as done.
             with marked_commits(spark, marker):
                 pending = []
                 if summary.good and self.raw not in written:
@@ -171,11 +152,11 @@ class BatchWriter:
                         self.writes.submit("bad", lambda: self._append(bad_rows(batch), self.bad))
                     )
                 try:
-                    if summary.on_time and live_wanted:
+                    if summary.on_time and not written.issuperset(self.live.locations):
+                        with steps("live_rows"):
+                            rows = self.live.partial_rows(raw_events(batch))
                         with steps("live_append"):
-                            self.live.write(
-                                spark, self.live.took(partial_rows), written, self.writes.run
-                            )
+                            self.live.write(spark, rows, written, self.writes.run)
                 finally:
                     wait_all(pending)
                     steps.ms.update(self.writes.take_ms())

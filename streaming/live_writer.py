@@ -65,14 +65,10 @@ class LiveWriter:
     def locations(self) -> tuple[str, str]:
         return self.minutes_location, self.days_location
 
-    def partial_rows(self, events: DataFrame) -> DataFrame:
-        """The batch's on-time events as partial minute rows (a few per minute, site and
-        dimension value), to collect."""
-        return minute_metrics(on_time(events, self.watermark_s))
-
-    def took(self, rows: list[Any]) -> list[Any]:
-        """Collected partial rows, once their site totals' sketches went to the active
-        visitors."""
+    def partial_rows(self, events: DataFrame) -> list[Any]:
+        """The batch's on-time events as partial minute rows, collected (a few per minute,
+        site and dimension value); their site totals' sketches go to the active visitors."""
+        rows = minute_metrics(on_time(events, self.watermark_s)).collect()
         self.recent.add(sketch_rows(site_sketches_of(rows)))
         return rows
 
