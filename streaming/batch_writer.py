@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from lakehouse.settings import Settings
@@ -145,18 +146,22 @@ class BatchWriter:
                 pending = []
                 if summary.good and self.raw not in written:
                     pending.append(
-                        self.writes.submit("raw", lambda: self._append(raw_events(batch), self.raw))
+                        self.writes.submit(
+                            spark, "raw", lambda: self._append(raw_events(batch), self.raw)
+                        )
                     )
                 if summary.bad and self.bad not in written:
                     pending.append(
-                        self.writes.submit("bad", lambda: self._append(bad_rows(batch), self.bad))
+                        self.writes.submit(
+                            spark, "bad", lambda: self._append(bad_rows(batch), self.bad)
+                        )
                     )
                 try:
                     if summary.on_time and not written.issuperset(self.live.locations):
                         with steps("live_rows"):
                             rows = self.live.partial_rows(raw_events(batch))
                         with steps("live_append"):
-                            self.live.write(spark, rows, written, self.writes.run)
+                            self.live.write(spark, rows, written, partial(self.writes.run, spark))
                 finally:
                     wait_all(pending)
                     steps.ms.update(self.writes.take_ms())

@@ -9,6 +9,10 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 WRITER_THREADS = 3
 """raw.events, live.minute_metrics and live.daily_metrics at once (raw.events_bad's rare
@@ -17,14 +21,15 @@ append queues behind them)."""
 
 class ConcurrentWrites:
     """A pool of writer threads for the micro-batches; each write runs with the submitting
-    thread's Spark local properties (the micro-batch's), and its wall time is kept by name."""
+    thread's Spark local properties and job tags (the micro-batch's), and its wall time is
+    kept by name."""
 
     def __init__(self, threads: int = WRITER_THREADS) -> None:
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="beacon-write")
         self.ms: dict[str, int] = {}
         self.lock = threading.Lock()
 
-    def submit(self, step: str, write: Callable[[], None]) -> Future[None]:
+    def submit(self, spark: SparkSession, step: str, write: Callable[[], None]) -> Future[None]:
         from pyspark.util import inheritable_thread_target
 
         def timed() -> None:
@@ -35,13 +40,13 @@ class ConcurrentWrites:
                 with self.lock:
                     self.ms[step] = round((time.monotonic() - started) * 1000)
 
-        # Captures the local properties here, in the micro-batch's thread.
-        return self.pool.submit(inheritable_thread_target(timed))
+        # Captures the local properties and tags here, in the micro-batch's thread.
+        return self.pool.submit(inheritable_thread_target(spark)(timed))
 
-    def run(self, writes: dict[str, Callable[[], None]]) -> None:
+    def run(self, spark: SparkSession, writes: dict[str, Callable[[], None]]) -> None:
         """Run ``writes`` (step name -> write) side by side and wait for all of them; the
         first failure is raised once every write has ended."""
-        wait_all([self.submit(step, write) for step, write in writes.items()])
+        wait_all([self.submit(spark, step, write) for step, write in writes.items()])
 
     def take_ms(self) -> dict[str, int]:
         """The wall times of the writes since the last call, by step."""
