@@ -83,11 +83,17 @@ def sessions_of(
         "has_anonymous_id": F.max(F.col("anonymous_id").isNotNull()).over(whole),
         "position": F.row_number().over(in_order),
     }
+    # Each event's goal hits and values first, in a compiled projection: a window evaluates
+    # its expressions row by row, interpreted.
+    per_event = {}
     for goal in goals:
-        totals[goal.hit_column] = F.max(goal.hit()).over(whole)
-        totals[goal.value_column] = F.sum(goal.value()).over(whole)
+        per_event[goal.hit_column] = goal.hit()
+        per_event[goal.value_column] = goal.value()
+        totals[goal.hit_column] = F.max(goal.hit_column).over(whole)
+        totals[goal.value_column] = F.sum(goal.value_column).over(whole)
     grouped = (
-        tagged.withColumns(totals)
+        tagged.withColumns(per_event)
+        .withColumns(totals)
         .where(F.col("position") == 1)
         .withColumns(
             {
