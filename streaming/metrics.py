@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
 
 SKETCH_LG_K = 12
+VISITORS_RELATIVE_ERROR = 1.04 / 2 ** (SKETCH_LG_K / 2)
+"""The relative standard error of a visitors' estimate: an HLL sketch's 1.04 / sqrt(2^lgK),
+about 1.6 % (within 3 times that for 99.7 % of estimates)."""
 SESSION_START_EVENT = "session_start"
 SESSION_START_PROPERTY = "session_start"
 
