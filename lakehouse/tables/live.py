@@ -25,19 +25,29 @@ STR, TS, BIGINT, INT, BINARY, DATE = (
     ColumnType.DATE,
 )
 
+_SITE_ID = Column("site_id", STR, False)
+_DIMENSION_VALUE: tuple[Column, ...] = (
+    Column("dimension", STR, False, "all | path | referrer_class | country | ..."),
+    Column("value", STR, False, "the dimension's value; (all) for the total, (none) if unset"),
+)
+"""A metric row's dimension and value, after its site and period (minute or day)."""
+_MEASURE_COLUMNS: tuple[Column, ...] = (
+    Column("pageviews", BIGINT, False, "events of type page"),
+    Column("events", BIGINT, False, "events of every type"),
+    Column("unique_visitors", BIGINT, False, "distinct visitor_id: the sketch's HLL estimate"),
+    Column("new_sessions", BIGINT, False, "events that start a session"),
+    Column("visitors_sketch", BINARY, True, "DataSketches HLL sketch of visitor_id (lgK 12)"),
+)
+"""The measures of a per-minute and a per-day metric row, in their column order."""
+
 LIVE_MINUTE_METRICS = Table(
     "live",
     "minute_metrics",
     (
-        Column("site_id", STR, False),
+        _SITE_ID,
         Column("minute", TS, False, "start of the 1-minute tumbling window of client_ts (UTC)"),
-        Column("dimension", STR, False, "all | path | referrer_class | country | ..."),
-        Column("value", STR, False, "the dimension's value; (all) for the total, (none) if unset"),
-        Column("pageviews", BIGINT, False, "events of type page"),
-        Column("events", BIGINT, False, "events of every type"),
-        Column("unique_visitors", BIGINT, False, "distinct visitor_id: the sketch's HLL estimate"),
-        Column("new_sessions", BIGINT, False, "events that start a session"),
-        Column("visitors_sketch", BINARY, True, "DataSketches HLL sketch of visitor_id (lgK 12)"),
+        *_DIMENSION_VALUE,
+        *_MEASURE_COLUMNS,
         Column("updated_at", TS, False, "when the streaming job last wrote the row"),
         Column("event_date", DATE, False, "UTC date of minute, the partition"),
         Column("event_hour", INT, False, "UTC hour of minute (0-23), the second partition"),
@@ -59,15 +69,10 @@ LIVE_DAILY_METRICS = Table(
     "live",
     "daily_metrics",
     (
-        Column("site_id", STR, False),
+        _SITE_ID,
         Column("event_date", DATE, False, "UTC date of client_ts, the partition"),
-        Column("dimension", STR, False, "all | path | referrer_class | country | ..."),
-        Column("value", STR, False, "the dimension's value; (all) for the total, (none) if unset"),
-        Column("pageviews", BIGINT, False, "events of type page"),
-        Column("events", BIGINT, False, "events of every type"),
-        Column("unique_visitors", BIGINT, False, "distinct visitor_id of the day: HLL estimate"),
-        Column("new_sessions", BIGINT, False, "events that start a session"),
-        Column("visitors_sketch", BINARY, True, "DataSketches HLL sketch of visitor_id (lgK 12)"),
+        *_DIMENSION_VALUE,
+        *_MEASURE_COLUMNS,
         Column("updated_at", TS, False, "when the streaming job wrote the version"),
     ),
     partitioned_by=("event_date",),
@@ -92,7 +97,7 @@ LIVE_ACTIVE_VISITORS = Table(
     "live",
     "active_visitors",
     (
-        Column("site_id", STR, False),
+        _SITE_ID,
         Column("window_minutes", INT, False, "5 or 30: the minutes looked back, this one included"),
         Column("visitors", BIGINT, False, "distinct visitors (HLL estimate)"),
         Column("as_of", TS, False, "when it was computed: the refresh the row belongs to"),
