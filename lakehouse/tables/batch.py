@@ -21,13 +21,14 @@ STR, TS, BIGINT, INT, DOUBLE, BOOL, DATE, STRINGS = (
     ColumnType.STRING_ARRAY,
 )
 
+SITE_ID = Column("site_id", STR, False)
 EVENT_DATE = Column("event_date", DATE, False, "UTC day (of the session's start), the partition")
 
 BATCH_SESSIONS = Table(
     "batch",
     "sessions",
     (
-        Column("site_id", STR, False),
+        SITE_ID,
         Column("session_key", STR, False, "visitor_id and the session's first event_id"),
         Column("visitor_id", STR, False, "the device: anonymous_id or the cookieless hash"),
         Column("person_id", STR, False, "user_id with its anonymous ids folded in, else visitor"),
@@ -64,16 +65,18 @@ BATCH_SESSIONS = Table(
     comment="One row per human session (30-minute gap), on the day it started",
 )
 
-_DIMENSION = Column("dimension", STR, False, "all | path | entry_page | source | country | ...")
-_VALUE = Column("value", STR, False, "the dimension's value; (all) for the total, (none) unset")
+_BY_DIMENSION_VALUE: tuple[Column, ...] = (
+    SITE_ID,
+    Column("dimension", STR, False, "all | path | entry_page | source | country | ..."),
+    Column("value", STR, False, "the dimension's value; (all) for the total, (none) unset"),
+)
+"""The first columns of a table per site, day and dimension value (``event_date`` last)."""
 
 BATCH_DAILY_METRICS = Table(
     "batch",
     "daily_metrics",
     (
-        Column("site_id", STR, False),
-        _DIMENSION,
-        _VALUE,
+        *_BY_DIMENSION_VALUE,
         Column("visitors", BIGINT, False, "distinct people (exact)"),
         Column("new_visitors", BIGINT, False, "people whose first session ever is this day's"),
         Column("sessions", BIGINT, False),
@@ -100,9 +103,7 @@ BATCH_DAILY_GOALS = Table(
     "batch",
     "daily_goals",
     (
-        Column("site_id", STR, False),
-        _DIMENSION,
-        _VALUE,
+        *_BY_DIMENSION_VALUE,
         Column("goal", STR, False),
         Column("conversions", BIGINT, False, "sessions that reached the goal"),
         Column("conversion_rate", DOUBLE, True, "conversions / sessions of the dimension value"),
@@ -117,7 +118,7 @@ BATCH_DAILY_PAGES = Table(
     "batch",
     "daily_pages",
     (
-        Column("site_id", STR, False),
+        SITE_ID,
         Column("path", STR, False),
         Column("views", BIGINT, False, "page and screen views"),
         Column("unique_views", BIGINT, False, "sessions that viewed the page"),
@@ -136,7 +137,7 @@ BATCH_DAILY_EVENTS = Table(
     "batch",
     "daily_events",
     (
-        Column("site_id", STR, False),
+        SITE_ID,
         Column("event_name", STR, False),
         Column("property", STR, False, "a property the site lists, or (all)"),
         Column("property_value", STR, False, "its value, (all), or (none) when unset"),
@@ -152,7 +153,7 @@ BATCH_USERS = Table(
     "batch",
     "users",
     (
-        Column("site_id", STR, False),
+        SITE_ID,
         Column("person_id", STR, False),
         Column("identified", BOOL, False, "the person_id is a user_id"),
         Column("first_seen", TS, False),
@@ -175,7 +176,7 @@ BATCH_FUNNELS = Table(
     "batch",
     "funnels",
     (
-        Column("site_id", STR, False),
+        SITE_ID,
         Column("funnel", STR, False),
         Column("step", INT, False, "1-based position"),
         Column("step_name", STR, False),
@@ -193,7 +194,7 @@ BATCH_RETENTION = Table(
     "batch",
     "retention",
     (
-        Column("site_id", STR, False),
+        SITE_ID,
         Column("cohort_week", DATE, False, "Monday of the week of the first visit"),
         Column("week", INT, False, "weeks since the cohort week, 0-12"),
         Column("cohort_visitors", BIGINT, False, "people (persistent ids) first seen that week"),
