@@ -94,12 +94,12 @@ class LiveWriter:
         updated_at = datetime.now(UTC)
         appends: dict[str, Callable[[], None]] = {}
         if self.minutes_location not in written:
-            rows_of_minutes = minute_rows(minutes, updated_at)
+            rows_of_minutes = metric_rows(minutes, updated_at, minute_partitions)
             appends["minutes_append"] = lambda: self._append(
                 spark, rows_of_minutes, LIVE_MINUTE_METRICS
             )
         if self.days_location not in written:
-            rows_of_days = day_rows(days, updated_at)
+            rows_of_days = metric_rows(days, updated_at)
             appends["days_append"] = lambda: self._append(spark, rows_of_days, LIVE_DAILY_METRICS)
         run(appends)
         # A table that had the batch already (a re-run) was loaded with its versions: what
@@ -175,39 +175,21 @@ def site_sketches_of(rows: list[Any]) -> list[Any]:
     ]
 
 
-def minute_rows(versions: dict[Key, Totals], updated_at: datetime) -> list[tuple[Any, ...]]:
-    """Rows of live.minute_metrics but the visitors' estimate, in its column order."""
+def metric_rows(
+    versions: dict[Key, Totals],
+    updated_at: datetime,
+    partitions: Callable[[Any], tuple[Any, ...]] = lambda period: (),
+) -> list[tuple[Any, ...]]:
+    """Rows of a live metric table but the visitors' estimate, in its column order: the key,
+    the counts and sketch, ``updated_at``, then the columns ``partitions`` derives from the
+    key's period (the minute's date and hour in live.minute_metrics; none in
+    live.daily_metrics, whose period is its partition)."""
     return [
-        (
-            site_id,
-            minute,
-            dimension,
-            value,
-            t.pageviews,
-            t.events,
-            t.new_sessions,
-            t.sketch,
-            updated_at,
-            minute.date(),
-            minute.hour,
-        )
-        for (site_id, minute, dimension, value), t in versions.items()
+        (*key, t.pageviews, t.events, t.new_sessions, t.sketch, updated_at, *partitions(key[1]))
+        for key, t in versions.items()
     ]
 
 
-def day_rows(versions: dict[Key, Totals], updated_at: datetime) -> list[tuple[Any, ...]]:
-    """Rows of live.daily_metrics but the visitors' estimate, in its column order."""
-    return [
-        (
-            site_id,
-            day,
-            dimension,
-            value,
-            t.pageviews,
-            t.events,
-            t.new_sessions,
-            t.sketch,
-            updated_at,
-        )
-        for (site_id, day, dimension, value), t in versions.items()
-    ]
+def minute_partitions(minute: datetime) -> tuple[date, int]:
+    """A minute's partition columns in live.minute_metrics: event_date and event_hour."""
+    return minute.date(), minute.hour
