@@ -83,8 +83,8 @@ def sessions_of(
         "has_anonymous_id": F.max(F.col("anonymous_id").isNotNull()).over(whole),
         "position": F.row_number().over(in_order),
     }
-    # Each event's goal hits and values first, in a compiled projection: a window evaluates
-    # its expressions row by row, interpreted.
+    # Goal hits and values are computed per event before the session window, which then only
+    # takes the max and sum of plain columns.
     per_event = {}
     for goal in goals:
         per_event[goal.hit_column] = goal.hit()
