@@ -34,11 +34,18 @@ class AirflowApi:
     def __init__(self, settings: Settings, timeout_s: float = 30.0) -> None:
         self.url = airflow_url(settings)
         self.client = httpx.Client(base_url=self.url, timeout=timeout_s)
-        token = self.call(
-            "POST",
-            "/auth/token",
-            json={"username": ADMIN_USER, "password": admin_password(settings)},
-        )["access_token"]
+        try:
+            # Airflow answers first: signing in generates the admin's password, which an
+            # Airflow that is not running has no use for.
+            self.call("GET", "/api/v2/monitor/health")
+            token = self.call(
+                "POST",
+                "/auth/token",
+                json={"username": ADMIN_USER, "password": admin_password(settings)},
+            )["access_token"]
+        except AirflowApiError:
+            self.client.close()
+            raise
         self.client.headers["Authorization"] = f"Bearer {token}"
 
     def close(self) -> None:

@@ -92,12 +92,13 @@ def trigger(
 ) -> int:
     """Run a DAG (beacon_nightly) for each date through the running Airflow and wait."""
     from stack.airflow_env import airflow_url
-    from stack.airflow_runs import run_days
+    from stack.airflow_runs import AirflowApi, run_days
     from stack.stream_landing import wait_until_landed
 
     dates = logical_dates(ds, days)
     settings = load_settings()
     if wait_for_stream:
+        AirflowApi(settings).close()  # Airflow answers before the wait for the stream
         wait_until_landed(settings, timeout_s, say)
     results = run_days(settings, dag, dates, say, timeout_s)
     failed = [str(result.day) for result in results if result.state != "success"]

@@ -166,6 +166,18 @@ def test_an_unknown_bootstrap_part(
     assert "superset" in line
 
 
+@pytest.mark.parametrize("waiting", [(), ("--wait-for-stream",)])
+def test_batch_trigger_without_airflow(
+    beacon: Callable[..., Outcome], isolated: dict[str, str], waiting: tuple[str, ...]
+) -> None:
+    port = free_port()
+    env = {**isolated, "BEACON_PORTS__AIRFLOW": str(port)}
+    line = one_line_error(beacon("batch", "trigger", "--ds", "2026-03-01", *waiting, env=env))
+    assert f"Airflow at http://127.0.0.1:{port} does not answer" in line
+    assert "beacon up airflow" in line
+    assert not list(Path(isolated["BEACON_STATE_DIR"]).rglob("passwords.json"))
+
+
 SERVICE_NAMES = (
     "kafka",
     "trino",
