@@ -30,6 +30,8 @@ class ColumnType(enum.Enum):
     DATE = ("DATE", "date", date)
     STRING_MAP = ("MAP<STRING, STRING>", "map(varchar, varchar)", dict)
     STRING_ARRAY = ("ARRAY<STRING>", "array(varchar)", list)
+    DATE_ARRAY = ("ARRAY<DATE>", "array(date)", list)
+    COUNT_MAP = ("MAP<STRING, BIGINT>", "map(varchar, bigint)", dict)
     BINARY = ("BINARY", "varbinary", bytes)
 
     @property
@@ -62,6 +64,10 @@ class ColumnType(enum.Enum):
             return t.MapType(t.StringType(), t.StringType(), valueContainsNull=True)
         if self is ColumnType.STRING_ARRAY:
             return t.ArrayType(t.StringType(), containsNull=True)
+        if self is ColumnType.DATE_ARRAY:
+            return t.ArrayType(t.DateType(), containsNull=True)
+        if self is ColumnType.COUNT_MAP:
+            return t.MapType(t.StringType(), t.LongType(), valueContainsNull=True)
         return simple[self]
 
 

@@ -118,6 +118,12 @@ EVENT_FIELDS: tuple[EventField, ...] = (
     EventField("referrer_class", STR, S, False, 16, "search|social|email|direct|internal|other"),
 )
 
+ALIAS_EVENT = "alias"
+ALIAS_PREVIOUS_ID = "previous_id"
+"""An identify event of this name links the id in its property ``previous_id`` to its
+user_id (a Segment alias call): the identity rule's third link, besides an event's own
+visitor and anonymous ids."""
+
 EVENT_COLUMNS: tuple[Column, ...] = tuple(field.column for field in EVENT_FIELDS)
 CLIENT_FIELDS = tuple(f for f in EVENT_FIELDS if f.origin is Origin.CLIENT)
 

@@ -19,6 +19,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from lakehouse.admin_settings import REQUIRED_SECRETS, ApiSettings, GdprSettings
 from lakehouse.sites import DEMO_DOCS_ANALYTICS, DEMO_SHOP_ANALYTICS, SiteAnalytics
 
 Profile = Literal["local", "docker"]
@@ -259,6 +260,8 @@ class Settings(BaseSettings):
     collector: CollectorSettings = CollectorSettings()
     streaming: StreamingSettings = StreamingSettings()
     batch: BatchSettings = BatchSettings()
+    api: ApiSettings = ApiSettings()
+    gdpr: GdprSettings = GdprSettings()
     health_timeout_s: float = Field(default=180.0, gt=0)
 
     @model_validator(mode="after")
@@ -268,6 +271,11 @@ class Settings(BaseSettings):
                 "collector.salt_secret must be set outside the local profile "
                 "(BEACON_COLLECTOR__SALT_SECRET)"
             )
+        for section, name, env_name in REQUIRED_SECRETS:
+            if self.profile != "local" and getattr(getattr(self, section), name) is None:
+                raise ValueError(
+                    f"{section}.{name} must be set outside the local profile ({env_name})"
+                )
         return self
 
     @model_validator(mode="after")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from lakehouse.settings import Settings
@@ -29,12 +30,24 @@ def connect(settings: Settings) -> Any:
     )
 
 
-def query(settings: Settings, sql: str) -> list[tuple[Any, ...]]:
-    """Run one statement; the rows it returns."""
+def query(
+    settings: Settings, sql: str, parameters: Sequence[Any] | None = None
+) -> list[tuple[Any, ...]]:
+    """Run one statement (with ``?`` bound to ``parameters``: how request input enters a
+    statement, never as text); the rows it returns."""
+    return query_with_names(settings, sql, parameters)[1]
+
+
+def query_with_names(
+    settings: Settings, sql: str, parameters: Sequence[Any] | None = None
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """:func:`query`, with the names of the result's columns."""
     connection = connect(settings)
     try:
         cursor = connection.cursor()
-        cursor.execute(sql)
-        return [tuple(row) for row in cursor.fetchall()]
+        cursor.execute(sql, parameters)
+        rows = [tuple(row) for row in cursor.fetchall()]
+        names = [column[0] for column in cursor.description or ()]
+        return names, rows
     finally:
         connection.close()

@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 
-def _last_commit(spark: SparkSession, location: str) -> tuple[int, dict[str, str]]:
+def last_commit(spark: SparkSession, location: str) -> tuple[int, dict[str, str]]:
+    """The table's latest version and its commit's operation metrics."""
     from delta.tables import DeltaTable
 
     last = DeltaTable.forPath(spark, location).history(1).select("version", "operationMetrics")
@@ -24,11 +25,14 @@ def _last_commit(spark: SparkSession, location: str) -> tuple[int, dict[str, str
     return (-1, {}) if row is None else (int(row["version"]), row["operationMetrics"] or {})
 
 
-def _rows_written(spark: SparkSession, location: str, version_before: int) -> int:
-    """The rows the commit after ``version_before`` wrote; 0 if the write committed nothing
-    (Delta skips the commit of an empty overwrite that removes no file)."""
-    version, metrics = _last_commit(spark, location)
-    return 0 if version == version_before else int(metrics.get("numOutputRows", 0))
+def committed_rows(
+    spark: SparkSession, location: str, version_before: int, metric: str = "numOutputRows"
+) -> int:
+    """The rows (``metric``) of the commit after ``version_before``; 0 if the operation
+    committed nothing (Delta skips the commit of an empty overwrite that removes no file, and
+    of a delete that matches no file)."""
+    version, metrics = last_commit(spark, location)
+    return 0 if version == version_before else int(metrics.get(metric, 0))
 
 
 def replace_days(frame: DataFrame, settings: Settings, table: Table, window: DayWindow) -> int:
@@ -36,7 +40,7 @@ def replace_days(frame: DataFrame, settings: Settings, table: Table, window: Day
     without rows is left empty); the rows written."""
     first, last = window.first_day.isoformat(), window.last_day.isoformat()
     location = settings.table_location(table.relative_path)
-    before, _ = _last_commit(frame.sparkSession, location)
+    before, _ = last_commit(frame.sparkSession, location)
     (
         frame.where(F.col("event_date").between(F.lit(window.first_day), F.lit(window.last_day)))
         .select(*table.column_names)
@@ -45,11 +49,11 @@ def replace_days(frame: DataFrame, settings: Settings, table: Table, window: Day
         .option("replaceWhere", f"event_date >= '{first}' AND event_date <= '{last}'")
         .save(location)
     )
-    return _rows_written(frame.sparkSession, location, before)
+    return committed_rows(frame.sparkSession, location, before)
 
 
 def replace_all(frame: DataFrame, settings: Settings, table: Table) -> int:
     location = settings.table_location(table.relative_path)
-    before, _ = _last_commit(frame.sparkSession, location)
+    before, _ = last_commit(frame.sparkSession, location)
     frame.select(*table.column_names).write.format("delta").mode("overwrite").save(location)
-    return _rows_written(frame.sparkSession, location, before)
+    return committed_rows(frame.sparkSession, location, before)

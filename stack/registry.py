@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from stack.airflow_service import AIRFLOW_SERVICES
+from stack.api_service import API
 from stack.collector_service import COLLECTOR
 from stack.errors import BeaconError
 from stack.kafka_broker import KAFKA
@@ -10,7 +11,7 @@ from stack.service import Service
 from stack.streaming_job import STREAMING
 from stack.trino_server import TRINO
 
-SERVICES: tuple[Service, ...] = (KAFKA, TRINO, COLLECTOR, STREAMING, *AIRFLOW_SERVICES)
+SERVICES: tuple[Service, ...] = (KAFKA, TRINO, COLLECTOR, STREAMING, *AIRFLOW_SERVICES, API)
 BY_NAME = {service.name: service for service in SERVICES}
 GROUPS: dict[str, tuple[str, ...]] = {"airflow": tuple(s.name for s in AIRFLOW_SERVICES)}
 """Names that stand for several services (`beacon up airflow`)."""

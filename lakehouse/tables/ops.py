@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from lakehouse.columns import Column, ColumnType, Table
 
-STR, TS, BIGINT, BOOL, DATE = (
+STR, TS, BIGINT, INT, BOOL, DATE, STRINGS, DATES, COUNTS = (
     ColumnType.STRING,
     ColumnType.TIMESTAMP,
     ColumnType.BIGINT,
+    ColumnType.INT,
     ColumnType.BOOLEAN,
     ColumnType.DATE,
+    ColumnType.STRING_ARRAY,
+    ColumnType.DATE_ARRAY,
+    ColumnType.COUNT_MAP,
 )
 
 OPS_GDPR_REQUESTS = Table(
@@ -18,13 +22,20 @@ OPS_GDPR_REQUESTS = Table(
     (
         Column("request_id", STR, False),
         Column("site_id", STR, False),
-        Column("subject_kind", STR, False, "user_id | visitor_id"),
-        Column("subject_id", STR, False),
+        Column("subject_kind", STR, False, "user_id | anonymous_id | visitor_id"),
+        Column("subject_id", STR, True, "the identifier, in clear only until the erasure is done"),
+        Column("subject_hash", STR, False, "HMAC-SHA256 of site, kind and identifier (hex)"),
+        Column("status", STR, False, "pending | running | done | failed"),
+        Column("requested_by", STR, False, "api | cli"),
         Column("requested_at", TS, False),
-        Column("status", STR, False, "pending | done | failed"),
-        Column("completed_at", TS, True),
+        Column("started_at", TS, True, "when the last attempt started"),
+        Column("finished_at", TS, True, "when the last attempt ended (done or failed)"),
+        Column("attempts", INT, False, "attempts started"),
+        Column("rows_removed", COUNTS, True, "rows deleted per table, over every attempt"),
+        Column("affected_days", DATES, True, "days whose aggregates are to be recomputed"),
+        Column("error", STR, True, "why the last attempt failed"),
     ),
-    comment="Erasure requests (right to be forgotten)",
+    comment="Erasure requests (right to be forgotten): one row per request, its latest state",
 )
 
 OPS_GDPR_AUDIT = Table(
@@ -32,12 +43,20 @@ OPS_GDPR_AUDIT = Table(
     "gdpr_audit",
     (
         Column("request_id", STR, False),
-        Column("table_name", STR, False),
-        Column("action", STR, False, "delete | vacuum"),
-        Column("rows_removed", BIGINT, True),
-        Column("at", TS, False),
+        Column("site_id", STR, False),
+        Column("subject_kind", STR, False, "user_id | anonymous_id | visitor_id"),
+        Column("subject_hash", STR, False, "HMAC-SHA256 of site, kind and identifier (hex)"),
+        Column("requested_at", TS, False),
+        Column("erased_at", TS, False, "when the last delete committed"),
+        Column("tables", STRINGS, False, "the tables the subject was deleted from"),
+        Column("rows_removed", COUNTS, False, "rows deleted per table"),
+        Column("rows_removed_total", BIGINT, False),
+        Column("affected_days", DATES, False, "days whose aggregates are to be recomputed"),
+        Column("files_removed", BIGINT, True, "files VACUUM deleted; null until vacuumed"),
+        Column("vacuumed_at", TS, True, "when the touched tables were vacuumed"),
+        Column("kafka_expires_at", TS, True, "when the subject's last Kafka copy expires"),
     ),
-    comment="What each erasure removed, table by table",
+    comment="One row per completed erasure; the identifier only as a keyed hash",
 )
 
 OPS_DQ_RESULTS = Table(

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 from pyspark.sql import Window
 from pyspark.sql import functions as F
 
+from lakehouse.schema import ALIAS_EVENT, ALIAS_PREVIOUS_ID
+
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
 
@@ -39,8 +41,6 @@ USED_COLUMNS: tuple[str, ...] = (
 """The raw columns the batch layer reads; the others are never loaded."""
 
 VIEW_TYPES = ("page", "screen")
-ALIAS_EVENT = "alias"
-ALIAS_PREVIOUS_ID = "previous_id"  # the property a Segment alias call keeps the old id in
 
 
 def deduplicated(raw: DataFrame) -> DataFrame:

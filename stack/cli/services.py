@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from lakehouse.settings import Settings, load_settings
+from lakehouse.state_secrets import ADMIN_TOKEN_FILE
 from stack.cli.output import print_json, say, show
 from stack.errors import BeaconError
 from stack.lifecycle import (
@@ -130,6 +131,9 @@ def status(
                 f"airflow: {login['url']}  user {login['user']}  password {login['password']}"
                 f"  (stored in {login['password_file']})"
             )
+        token_file = settings.state_path / ADMIN_TOKEN_FILE
+        if settings.api.admin_token is None and token_file.exists():
+            say(f"api: admin endpoints take the bearer token in {token_file}")
         say(f"state: {settings.state_path}  logs: {settings.logs_path}")
     return 1 if any(row.unhealthy for row in rows) else 0
 

@@ -187,6 +187,7 @@ SERVICE_NAMES = (
     "airflow-scheduler",
     "airflow-dag-processor",
     "airflow-triggerer",
+    "api",
 )
 
 

@@ -1,0 +1,134 @@
+"""Where the API and the CLI keep erasure requests and read a subject's events: Trino, the
+lakehouse's one SQL door for small reads and writes (a request is one INSERT, a blind
+append to ops.gdpr_requests; the erasure job updates it with Spark). Request input enters
+the statements only as bound parameters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+from lakehouse.erasure import ErasureRequest, Subject, SubjectKind
+from lakehouse.schema import ALIAS_EVENT, ALIAS_PREVIOUS_ID
+from lakehouse.settings import Settings
+from lakehouse.sql_text import sql_string, trino_name
+from lakehouse.tables.ops import OPS_GDPR_REQUESTS
+from lakehouse.tables.raw import RAW_EVENTS
+from lakehouse.trino_sql import query, query_with_names
+
+NEW_REQUEST_COLUMNS = (
+    "request_id",
+    "site_id",
+    "subject_kind",
+    "subject_id",
+    "subject_hash",
+    "status",
+    "requested_by",
+    "requested_at",
+    "attempts",
+)
+
+
+class StoreUnavailable(Exception):
+    """Trino did not answer or refused the statement; the message says which."""
+
+
+@contextmanager
+def _through_trino(settings: Settings) -> Iterator[None]:
+    import trino.exceptions
+
+    try:
+        yield
+    except trino.exceptions.TrinoQueryError as error:
+        raise StoreUnavailable(f"Trino at {settings.trino_url}: {error.message}") from None
+    except (OSError, trino.exceptions.Error, trino.exceptions.HttpError):
+        raise StoreUnavailable(f"Trino does not answer at {settings.trino_url}") from None
+
+
+class GdprStore(Protocol):
+    def record(self, request: ErasureRequest) -> None: ...
+
+    def find(self, request_id: str) -> ErasureRequest | None: ...
+
+    def subject_events(self, subject: Subject) -> Iterator[dict[str, Any]]: ...
+
+
+def linked_ids_sql(events: str) -> str:
+    """The ids the identity rule links to a user (``?`` = site, user): the visitor ids and
+    anonymous ids of its events, the ids its alias calls name, and the user id itself."""
+    previous_id = f"element_at(properties, {sql_string(ALIAS_PREVIOUS_ID)})"
+    return (
+        f"SELECT visitor_id AS id FROM {events} WHERE site_id = ? AND user_id = ? "
+        f"UNION SELECT anonymous_id FROM {events} WHERE site_id = ? AND user_id = ? "
+        "AND anonymous_id IS NOT NULL "
+        f"UNION SELECT {previous_id} FROM {events} WHERE site_id = ? AND user_id = ? "
+        f"AND type = 'identify' AND name = {sql_string(ALIAS_EVENT)} "
+        f"AND {previous_id} IS NOT NULL "
+        "UNION SELECT ?"
+    )
+
+
+def subject_events_query(events: str, subject: Subject) -> tuple[str, list[str]]:
+    """SELECT of a subject's events in time order, and the parameters it binds."""
+    columns = ", ".join(RAW_EVENTS.column_names)
+    site, identifier = subject.site, subject.identifier
+    if subject.kind is SubjectKind.USER_ID:
+        linked = linked_ids_sql(events)
+        linked_parameters = [site, identifier, site, identifier, site, identifier, identifier]
+        where = f"user_id = ? OR visitor_id IN ({linked}) OR anonymous_id IN ({linked})"
+        parameters = [site, identifier, *linked_parameters, *linked_parameters]
+    else:
+        where = "visitor_id = ? OR anonymous_id = ?"
+        parameters = [site, identifier, identifier]
+    sql = (
+        f"SELECT {columns} FROM {events} WHERE site_id = ? AND ({where}) "
+        "ORDER BY client_ts, event_id"
+    )
+    return sql, parameters
+
+
+class TrinoGdprStore:
+    """ops.gdpr_requests and raw.events through the running Trino."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        catalog = settings.trino.catalog
+        self.requests = trino_name(catalog, OPS_GDPR_REQUESTS.schema, OPS_GDPR_REQUESTS.name)
+        self.events = trino_name(catalog, RAW_EVENTS.schema, RAW_EVENTS.name)
+
+    def record(self, request: ErasureRequest) -> None:
+        values = dict(zip(OPS_GDPR_REQUESTS.column_names, request.row(), strict=True))
+        marks = ", ".join("?" for _ in NEW_REQUEST_COLUMNS)
+        with _through_trino(self.settings):
+            query(
+                self.settings,
+                f"INSERT INTO {self.requests} ({', '.join(NEW_REQUEST_COLUMNS)}) VALUES ({marks})",
+                [values[name] for name in NEW_REQUEST_COLUMNS],
+            )
+
+    def find(self, request_id: str) -> ErasureRequest | None:
+        columns = ", ".join(OPS_GDPR_REQUESTS.column_names)
+        with _through_trino(self.settings):
+            names, rows = query_with_names(
+                self.settings,
+                f"SELECT {columns} FROM {self.requests} WHERE request_id = ?",
+                [request_id],
+            )
+        if not rows:
+            return None
+        return ErasureRequest.from_row(dict(zip(names, rows[0], strict=True)))
+
+    def subject_events(self, subject: Subject) -> Iterator[dict[str, Any]]:
+        sql, parameters = subject_events_query(self.events, subject)
+        with _through_trino(self.settings):
+            names, rows = query_with_names(self.settings, sql, parameters)
+        for row in rows:
+            yield dict(zip(names, row, strict=True))
+
+
+def json_line(event: dict[str, Any]) -> bytes:
+    """One event of an export: a JSON object on one line (times in ISO 8601)."""
+    import orjson
+
+    return orjson.dumps(event, option=orjson.OPT_NON_STR_KEYS) + b"\n"
