@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 
 from api import gdpr
 from api.errors import ApiError, api_error, request_validation_error
-from lakehouse.gdpr_store import GdprStore, TrinoGdprStore
+from lakehouse.gdpr_store import GdprStore, LakehouseGdprStore
 from lakehouse.settings import Settings
 from lakehouse.state_secrets import admin_token, gdpr_hash_secret
 
@@ -29,7 +29,7 @@ def create_app(
     app.state.admin_token = admin_token(settings).encode()
     app.state.hash_secret = gdpr_hash_secret(settings)
     app.state.site_ids = frozenset(site.site_id for site in settings.collector.sites)
-    app.state.store = store if store is not None else TrinoGdprStore(settings)
+    app.state.store = store if store is not None else LakehouseGdprStore(settings)
     app.state.clock = clock
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(RequestValidationError, request_validation_error)

@@ -112,7 +112,7 @@ class ErasureRequest:
             subject_hash=subject_hash(secret, subject.site, subject.kind, subject.identifier),
             status=RequestStatus.PENDING,
             requested_by=requested_by,
-            requested_at=now,
+            requested_at=to_milliseconds(now),
         )
 
     @classmethod
@@ -137,7 +137,10 @@ class ErasureRequest:
         if not self.retryable or self.subject_id is None:
             raise ValueError(f"request {self.request_id} is done; it cannot run again")
         return replace(
-            self, status=RequestStatus.RUNNING, started_at=now, attempts=self.attempts + 1
+            self,
+            status=RequestStatus.RUNNING,
+            started_at=to_milliseconds(now),
+            attempts=self.attempts + 1,
         )
 
     def done(
@@ -148,7 +151,7 @@ class ErasureRequest:
             self,
             status=RequestStatus.DONE,
             subject_id=None,
-            finished_at=now,
+            finished_at=to_milliseconds(now),
             rows_removed=added_counts(self.rows_removed, rows_removed),
             affected_days=tuple(sorted(set(self.affected_days or ()) | set(affected_days))),
             error=None,
@@ -159,7 +162,7 @@ class ErasureRequest:
         return replace(
             self,
             status=RequestStatus.FAILED,
-            finished_at=now,
+            finished_at=to_milliseconds(now),
             rows_removed=added_counts(self.rows_removed, rows_removed),
             error=error[:MAX_ERROR],
         )
@@ -231,6 +234,11 @@ def added_counts(before: dict[str, int] | None, now: dict[str, int]) -> dict[str
     for table, rows in now.items():
         total[table] = total.get(table, 0) + rows
     return total
+
+
+def to_milliseconds(moment: datetime) -> datetime:
+    """The moment as the tables keep it through Trino (timestamp(3))."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -1,7 +1,8 @@
-"""Where the API and the CLI keep erasure requests and read a subject's events: Trino, the
-lakehouse's one SQL door for small reads and writes (a request is one INSERT, a blind
-append to ops.gdpr_requests; the erasure job updates it with Spark). Request input enters
-the statements only as bound parameters."""
+"""Where the API and the CLI keep erasure requests and read a subject's events, without a
+Spark session: a new request is one append to ops.gdpr_requests through delta-rs (the
+``deltalake`` package: a Delta commit in milliseconds, atomic on a local disk, where Trino
+refuses to write to a local file system at all); reads go through Trino, with request input
+bound as parameters, never as text. The erasure job updates the requests with Spark."""
 
 from __future__ import annotations
 
@@ -15,19 +16,7 @@ from lakehouse.settings import Settings
 from lakehouse.sql_text import sql_string, trino_name
 from lakehouse.tables.ops import OPS_GDPR_REQUESTS
 from lakehouse.tables.raw import RAW_EVENTS
-from lakehouse.trino_sql import query, query_with_names
-
-NEW_REQUEST_COLUMNS = (
-    "request_id",
-    "site_id",
-    "subject_kind",
-    "subject_id",
-    "subject_hash",
-    "status",
-    "requested_by",
-    "requested_at",
-    "attempts",
-)
+from lakehouse.trino_sql import query_with_names
 
 
 class StoreUnavailable(Exception):
@@ -88,24 +77,33 @@ def subject_events_query(events: str, subject: Subject) -> tuple[str, list[str]]
     return sql, parameters
 
 
-class TrinoGdprStore:
-    """ops.gdpr_requests and raw.events through the running Trino."""
+class LakehouseGdprStore:
+    """Requests appended by delta-rs, read with raw.events through the running Trino."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.requests_location = settings.table_location(OPS_GDPR_REQUESTS.relative_path)
         catalog = settings.trino.catalog
         self.requests = trino_name(catalog, OPS_GDPR_REQUESTS.schema, OPS_GDPR_REQUESTS.name)
         self.events = trino_name(catalog, RAW_EVENTS.schema, RAW_EVENTS.name)
 
     def record(self, request: ErasureRequest) -> None:
-        values = dict(zip(OPS_GDPR_REQUESTS.column_names, request.row(), strict=True))
-        marks = ", ".join("?" for _ in NEW_REQUEST_COLUMNS)
-        with _through_trino(self.settings):
-            query(
-                self.settings,
-                f"INSERT INTO {self.requests} ({', '.join(NEW_REQUEST_COLUMNS)}) VALUES ({marks})",
-                [values[name] for name in NEW_REQUEST_COLUMNS],
-            )
+        """Append the request: a blind append, which commits beside any other writer."""
+        import pyarrow as pa
+        from deltalake import DeltaTable, write_deltalake
+        from deltalake.exceptions import DeltaError, TableNotFoundError
+
+        try:
+            table = DeltaTable(delta_rs_uri(self.requests_location))
+            schema = pa.schema(table.schema().to_arrow())
+            row = dict(zip(OPS_GDPR_REQUESTS.column_names, request.row(), strict=True))
+            write_deltalake(table, pa.Table.from_pylist([row], schema=schema), mode="append")
+        except TableNotFoundError:
+            raise StoreUnavailable(
+                f"{OPS_GDPR_REQUESTS.qualified_name} does not exist at {self.requests_location}"
+            ) from None
+        except (DeltaError, OSError) as error:
+            raise StoreUnavailable(f"cannot append to {self.requests_location}: {error}") from None
 
     def find(self, request_id: str) -> ErasureRequest | None:
         columns = ", ".join(OPS_GDPR_REQUESTS.column_names)
@@ -125,6 +123,11 @@ class TrinoGdprStore:
             names, rows = query_with_names(self.settings, sql, parameters)
         for row in rows:
             yield dict(zip(names, row, strict=True))
+
+
+def delta_rs_uri(location: str) -> str:
+    """delta-rs's name for a table location (``s3://`` for Spark's ``s3a://``)."""
+    return location.replace("s3a://", "s3://", 1)
 
 
 def json_line(event: dict[str, Any]) -> bytes:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from pyspark.sql import functions as F
 
@@ -27,12 +27,15 @@ from spark_jobs.transforms.erasure import (
     linked_ids,
     subject_rows,
 )
-from spark_jobs.writes import committed_rows, last_commit
+from spark_jobs.writes import last_commit
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
 
+T = TypeVar("T")
 Clock = Callable[[], datetime]
+CONFLICT_ATTEMPTS = 5
+RECENT_COMMITS = 50
 Delete = Callable[["SparkSession", str, "Column"], int]
 
 ERASED_TABLES: tuple[Table, ...] = erasable_tables(
@@ -93,18 +96,35 @@ def _age(request: ErasureRequest) -> datetime:
     return request.requested_at
 
 
+def on_conflict_again(action: Callable[[], T], attempts: int = CONFLICT_ATTEMPTS) -> T:
+    """Run ``action`` again when another writer's commit conflicts with it: a request the
+    API appends meanwhile (delta-rs marks no append blind), a compaction of raw.events."""
+    from delta.exceptions import DeltaConcurrentModificationException
+
+    for attempt in range(1, attempts + 1):
+        try:
+            return action()
+        except DeltaConcurrentModificationException:
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def _upsert(spark: SparkSession, settings: Settings, table: Table, row: tuple[object, ...]) -> None:
     """Insert the row, or replace the one of its request_id: a rerun writes it again."""
     from delta.tables import DeltaTable
 
     frame = spark.createDataFrame([row], table.spark_schema())
-    (
-        DeltaTable.forPath(spark, _location(settings, table))
-        .alias("stored")
-        .merge(frame.alias("new"), "stored.request_id = new.request_id")
-        .whenMatchedUpdateAll()
-        .whenNotMatchedInsertAll()
-        .execute()
+    location = _location(settings, table)
+    on_conflict_again(
+        lambda: (
+            DeltaTable.forPath(spark, location)
+            .alias("stored")
+            .merge(frame.alias("new"), "stored.request_id = new.request_id")
+            .whenMatchedUpdateAll()
+            .whenNotMatchedInsertAll()
+            .execute()
+        )
     )
 
 
@@ -116,9 +136,28 @@ def delete_rows(spark: SparkSession, location: str, condition: Column) -> int:
     """Delete the rows and return how many the commit removed."""
     from delta.tables import DeltaTable
 
-    before, _ = last_commit(spark, location)
-    DeltaTable.forPath(spark, location).delete(condition)
-    return committed_rows(spark, location, before, "numDeletedRows")
+    def delete() -> int:
+        before, _ = last_commit(spark, location)
+        DeltaTable.forPath(spark, location).delete(condition)
+        return deleted_rows(spark, location, before)
+
+    return on_conflict_again(delete)
+
+
+def deleted_rows(spark: SparkSession, location: str, version_before: int) -> int:
+    """The rows of the first delete committed after ``version_before`` (ours: the streaming
+    job may append meanwhile, but deletes nothing from these tables); 0 if none committed (a
+    delete that matches no file commits nothing)."""
+    from delta.tables import DeltaTable
+
+    recent = DeltaTable.forPath(spark, location).history(RECENT_COMMITS)
+    ours = (
+        recent.where((F.col("version") > version_before) & (F.col("operation") == "DELETE"))
+        .orderBy("version")
+        .select("operationMetrics")
+        .first()
+    )
+    return 0 if ours is None else int((ours["operationMetrics"] or {}).get("numDeletedRows", 0))
 
 
 def resolve(spark: SparkSession, settings: Settings, request: ErasureRequest) -> SubjectIds:

@@ -25,14 +25,11 @@ def last_commit(spark: SparkSession, location: str) -> tuple[int, dict[str, str]
     return (-1, {}) if row is None else (int(row["version"]), row["operationMetrics"] or {})
 
 
-def committed_rows(
-    spark: SparkSession, location: str, version_before: int, metric: str = "numOutputRows"
-) -> int:
-    """The rows (``metric``) of the commit after ``version_before``; 0 if the operation
-    committed nothing (Delta skips the commit of an empty overwrite that removes no file, and
-    of a delete that matches no file)."""
+def _rows_written(spark: SparkSession, location: str, version_before: int) -> int:
+    """The rows the commit after ``version_before`` wrote; 0 if the write committed nothing
+    (Delta skips the commit of an empty overwrite that removes no file)."""
     version, metrics = last_commit(spark, location)
-    return 0 if version == version_before else int(metrics.get(metric, 0))
+    return 0 if version == version_before else int(metrics.get("numOutputRows", 0))
 
 
 def replace_days(frame: DataFrame, settings: Settings, table: Table, window: DayWindow) -> int:
@@ -49,11 +46,11 @@ def replace_days(frame: DataFrame, settings: Settings, table: Table, window: Day
         .option("replaceWhere", f"event_date >= '{first}' AND event_date <= '{last}'")
         .save(location)
     )
-    return committed_rows(frame.sparkSession, location, before)
+    return _rows_written(frame.sparkSession, location, before)
 
 
 def replace_all(frame: DataFrame, settings: Settings, table: Table) -> int:
     location = settings.table_location(table.relative_path)
     before, _ = last_commit(frame.sparkSession, location)
     frame.select(*table.column_names).write.format("delta").mode("overwrite").save(location)
-    return committed_rows(frame.sparkSession, location, before)
+    return _rows_written(frame.sparkSession, location, before)

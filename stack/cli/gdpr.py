@@ -12,7 +12,7 @@ import typer
 from pydantic import ValidationError
 
 from lakehouse.erasure import Subject
-from lakehouse.gdpr_store import StoreUnavailable, TrinoGdprStore, json_line
+from lakehouse.gdpr_store import LakehouseGdprStore, StoreUnavailable, json_line
 from lakehouse.settings import Settings, load_settings
 from stack.cli.output import errors, print_json, say
 from stack.errors import BeaconError
@@ -51,11 +51,11 @@ def subject_of(
     return subject
 
 
-def _store(settings: Settings) -> TrinoGdprStore:
+def _store(settings: Settings) -> LakehouseGdprStore:
     from stack.state import open_state_dir
 
     open_state_dir(settings)
-    return TrinoGdprStore(settings)
+    return LakehouseGdprStore(settings)
 
 
 def _unavailable(error: StoreUnavailable) -> BeaconError:
