@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 
-from lakehouse.settings import SettingsError, load_settings
+from lakehouse.service_start import SETTINGS_EXIT, service_settings
 
 
 def main() -> int:
@@ -13,12 +12,9 @@ def main() -> int:
 
     from api.app import create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    try:
-        settings = load_settings()
-    except SettingsError as error:
-        print(f"api: error: {error}", file=sys.stderr)
-        return 2
+    settings = service_settings("api")
+    if settings is None:
+        return SETTINGS_EXIT
     # No access log: a request's path can carry a subject's identifier (an export's query).
     uvicorn.run(
         create_app(settings),

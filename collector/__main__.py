@@ -6,10 +6,9 @@ own app with :func:`collector.worker.create_app`.
 
 from __future__ import annotations
 
-import logging
 import sys
 
-from lakehouse.settings import SettingsError, load_settings
+from lakehouse.service_start import SETTINGS_EXIT, service_settings
 
 
 def main() -> int:
@@ -19,12 +18,9 @@ def main() -> int:
     from collector.secret import salt_secret
     from collector.worker import metrics_folder
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    try:
-        settings = load_settings()
-    except SettingsError as error:
-        print(f"collector: error: {error}", file=sys.stderr)
-        return 2
+    settings = service_settings("collector")
+    if settings is None:
+        return SETTINGS_EXIT
     salt_secret(settings)  # made once here, before the workers read it
     share_between_workers(metrics_folder(settings))  # before the workers import the client
     uvicorn.run(

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from urllib.request import urlopen
 
 from lakehouse.settings import Settings
 from lakehouse.state_secrets import admin_token, gdpr_hash_secret
-from stack.service import Launch, Service
+from stack.service import Launch, Service, reports_ok
 
 
 def prepare(settings: Settings) -> Launch:
@@ -22,9 +20,7 @@ def api_url(settings: Settings) -> str:
 
 
 def healthy(settings: Settings) -> bool:
-    # An http URL from the settings' host and port.
-    with urlopen(f"{api_url(settings)}/health", timeout=3) as response:  # noqa: S310
-        return bool(json.load(response).get("status") == "ok")
+    return reports_ok(f"{api_url(settings)}/health")
 
 
 API = Service(

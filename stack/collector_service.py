@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from urllib.request import urlopen
 
 from lakehouse.settings import Settings
-from stack.service import Launch, Service
+from stack.service import Launch, Service, reports_ok
 
 
 def prepare(settings: Settings) -> Launch:
@@ -20,9 +18,7 @@ def collector_url(settings: Settings) -> str:
 
 
 def healthy(settings: Settings) -> bool:
-    # An http URL from the settings' host and port.
-    with urlopen(f"{collector_url(settings)}/health", timeout=3) as response:  # noqa: S310
-        return bool(json.load(response).get("status") == "ok")
+    return reports_ok(f"{collector_url(settings)}/health")
 
 
 COLLECTOR = Service(

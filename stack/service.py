@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.request import urlopen
 
 from lakehouse.settings import Settings
 
@@ -35,3 +37,10 @@ class Service:
     """Idempotent set-up before each start that may take a while (a database migration),
     reporting its progress in lines."""
     depends_on: tuple[str, ...] = ()
+
+
+def reports_ok(url: str) -> bool:
+    """One probe of an HTTP service's health endpoint: its JSON says ``status: ok``."""
+    # An http URL from the settings' host and port.
+    with urlopen(url, timeout=3) as response:  # noqa: S310
+        return bool(json.load(response).get("status") == "ok")

@@ -16,18 +16,24 @@ STR, TS, BIGINT, INT, BOOL, DATE, STRINGS, DATES, COUNTS = (
     ColumnType.COUNT_MAP,
 )
 
+_REQUEST_ID = Column("request_id", STR, False)
+_SITE_ID = Column("site_id", STR, False)
+_SUBJECT_KIND = Column("subject_kind", STR, False, "user_id | anonymous_id | visitor_id")
+_SUBJECT_HASH = Column("subject_hash", STR, False, "HMAC-SHA256 of site, kind and identifier (hex)")
+_REQUESTED_AT = Column("requested_at", TS, False)
+
 OPS_GDPR_REQUESTS = Table(
     "ops",
     "gdpr_requests",
     (
-        Column("request_id", STR, False),
-        Column("site_id", STR, False),
-        Column("subject_kind", STR, False, "user_id | anonymous_id | visitor_id"),
+        _REQUEST_ID,
+        _SITE_ID,
+        _SUBJECT_KIND,
         Column("subject_id", STR, True, "the identifier, in clear only until the erasure is done"),
-        Column("subject_hash", STR, False, "HMAC-SHA256 of site, kind and identifier (hex)"),
+        _SUBJECT_HASH,
         Column("status", STR, False, "pending | running | done | failed"),
         Column("requested_by", STR, False, "api | cli"),
-        Column("requested_at", TS, False),
+        _REQUESTED_AT,
         Column("started_at", TS, True, "when the last attempt started"),
         Column("finished_at", TS, True, "when the last attempt ended (done or failed)"),
         Column("attempts", INT, False, "attempts started"),
@@ -42,11 +48,11 @@ OPS_GDPR_AUDIT = Table(
     "ops",
     "gdpr_audit",
     (
-        Column("request_id", STR, False),
-        Column("site_id", STR, False),
-        Column("subject_kind", STR, False, "user_id | anonymous_id | visitor_id"),
-        Column("subject_hash", STR, False, "HMAC-SHA256 of site, kind and identifier (hex)"),
-        Column("requested_at", TS, False),
+        _REQUEST_ID,
+        _SITE_ID,
+        _SUBJECT_KIND,
+        _SUBJECT_HASH,
+        _REQUESTED_AT,
         Column("erased_at", TS, False, "when the last delete committed"),
         Column("tables", STRINGS, False, "the tables the subject was deleted from"),
         Column("rows_removed", COUNTS, False, "rows deleted per table"),
