@@ -27,6 +27,7 @@ def connect(settings: Settings) -> Any:
         user=settings.trino.user,
         catalog=settings.trino.catalog,
         request_timeout=60,
+        legacy_prepared_statements=False,  # Trino 476 runs EXECUTE IMMEDIATE: no probe first
     )
 
 

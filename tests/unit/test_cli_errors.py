@@ -216,3 +216,26 @@ def test_help_exits_zero(isolated: dict[str, str]) -> None:
     result = beacon_script("--help", env=isolated)
     assert result.returncode == 0, result.stderr
     assert all(command in result.stdout for command in ("up", "status", "tables", "simulate"))
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (("gdpr", "erase", "--site", "nope", "--user-id", "u"), "unknown site 'nope'"),
+        (("gdpr", "erase", "--site", "demo-shop"), "exactly one of --user-id"),
+        (
+            ("gdpr", "erase", "--site", "demo-shop", "--user-id", "u", "--visitor-id", "v"),
+            "exactly one of --user-id",
+        ),
+        (("gdpr", "erase", "--site", "demo-shop", "--user-id", ""), "user_id: String should"),
+        (("gdpr", "export", "--site", "demo-shop", "--user-id", "u" * 129), "user_id: String"),
+        (("gdpr", "erase", "--user-id", "u"), "missing option '--site'"),
+        (("gdpr", "status", "some-id"), "Trino does not answer at http://127.0.0.1:"),
+    ],
+)
+def test_a_bad_gdpr_request_is_one_line(
+    beacon: Callable[..., Outcome], isolated: dict[str, str], args: tuple[str, ...], named: str
+) -> None:
+    line = one_line_error(beacon(*args, env=isolated))
+    assert named in line
+    assert "\\n" not in line
