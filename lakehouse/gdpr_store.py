@@ -100,7 +100,8 @@ class LakehouseGdprStore:
             write_deltalake(table, pa.Table.from_pylist([row], schema=schema), mode="append")
         except TableNotFoundError:
             raise StoreUnavailable(
-                f"{OPS_GDPR_REQUESTS.qualified_name} does not exist at {self.requests_location}"
+                f"{OPS_GDPR_REQUESTS.qualified_name} does not exist at {self.requests_location}; "
+                "create it with `beacon tables init`"
             ) from None
         except (DeltaError, OSError) as error:
             raise StoreUnavailable(f"cannot append to {self.requests_location}: {error}") from None
