@@ -17,9 +17,17 @@ if not __package__:  # spark-submit runs this file by its path: import from the 
 FAILED_EXIT = 1
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    from lakehouse.settings import SettingsError, load_settings
+def _fail(message: str) -> int:
     from spark_jobs.cli import USAGE_EXIT
+
+    print(f"beacon: error: {message}", file=sys.stderr)
+    return USAGE_EXIT
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from lakehouse.artifacts import MissingArtifacts
+    from lakehouse.jdk import JdkNotFound
+    from lakehouse.settings import SettingsError, load_settings
 
     parser = argparse.ArgumentParser(
         prog="python -m spark_jobs.erase",
@@ -30,14 +38,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
     except SettingsError as error:
-        print(f"beacon: error: {error}", file=sys.stderr)
-        return USAGE_EXIT
+        return _fail(str(error))
     from lakehouse.spark import spark_session
-    from spark_jobs.erasure import run_requests
+    from spark_jobs.erasure import UnknownRequest, run_requests
 
-    spark = spark_session(settings, "beacon-gdpr-erase")
+    try:
+        spark = spark_session(settings, "beacon-gdpr-erase")
+    except (JdkNotFound, MissingArtifacts) as error:
+        return _fail(str(error))
     try:
         outcomes = run_requests(spark, settings, arguments.request_id, print)
+    except UnknownRequest as error:
+        return _fail(str(error))
     finally:
         spark.stop()
     return FAILED_EXIT if any(not outcome.done for outcome in outcomes) else 0
