@@ -193,17 +193,26 @@ def erase_subject(
     delete: Delete = delete_rows,
 ) -> Erasure:
     """Delete the subject's rows from each existing table, counting into ``removed`` as each
-    delete commits (so a failure midway still tells what went)."""
-    days: set[date] = set()
+    delete commits (so a failure midway still tells what went). A day-partitioned table's
+    delete reads only the days its rows are on."""
+    days_of: dict[str, list[date]] = {}
     present = [t for t in tables if _exists(spark, _location(settings, t))]
     for table in present:
         if DAY_COLUMN in table.column_names:
             rows = spark.read.format("delta").load(_location(settings, table))
             matched = rows.where(subject_rows(table, subject))
-            days |= {row[DAY_COLUMN] for row in affected_days(matched).collect()}
+            days_of[table.qualified_name] = [
+                row[DAY_COLUMN] for row in affected_days(matched).collect()
+            ]
     for table in present:
-        condition = subject_rows(table, subject)
-        removed[table.qualified_name] = delete(spark, _location(settings, table), condition)
+        name, condition = table.qualified_name, subject_rows(table, subject)
+        if name in days_of:
+            if not days_of[name]:
+                removed[name] = 0
+                continue
+            condition = condition & F.col(DAY_COLUMN).isin(days_of[name])
+        removed[name] = delete(spark, _location(settings, table), condition)
+    days = {day for table_days in days_of.values() for day in table_days}
     return Erasure(dict(removed), tuple(sorted(days)))
 
 
