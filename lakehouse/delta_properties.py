@@ -42,6 +42,11 @@ event, a site, a time range; the date is the partition), not of the first 32 col
 computes them for every row, which for 32 columns is a large share of the raw append's CPU
 (``bench/stream_throughput``). Files are still counted by their rows."""
 
+REQUEST_STATS: DeltaProperty = ("delta.dataSkippingStatsColumns", "request_id,status,requested_at")
+"""ops.gdpr_requests keeps statistics of what its readers filter on, not of ``subject_id``: a
+file's min and max would copy an identifier in clear into the Delta log, which outlives the
+erasure that drops it from the row (the log is kept 30 days)."""
+
 STREAMED_FILE_RETENTION: DeltaProperty = ("delta.deletedFileRetentionDuration", "interval 1 hours")
 """The files a streamed table no longer uses (rewritten by a MERGE, a compaction, a pruning,
 an erasure) are deleted by the hourly VACUUM of the table maintenance once an hour old. Delta

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lakehouse.columns import Column, ColumnType, Table
+from lakehouse.delta_properties import REQUEST_STATS
 
 STR, TS, BIGINT, INT, BOOL, DATE, STRINGS, DATES, COUNTS = (
     ColumnType.STRING,
@@ -42,6 +43,7 @@ OPS_GDPR_REQUESTS = Table(
         Column("error", STR, True, "why the last attempt failed"),
     ),
     comment="Erasure requests (right to be forgotten): one row per request, its latest state",
+    properties=(REQUEST_STATS,),
 )
 
 OPS_GDPR_AUDIT = Table(

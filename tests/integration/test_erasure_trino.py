@@ -57,6 +57,11 @@ def events() -> list[dict[str, object]]:
     ]
 
 
+def logs_naming(log: Path, identifier: str) -> list[str]:
+    """The Delta log files holding the identifier (a file's statistics would)."""
+    return [f.name for f in sorted(log.glob("*.json")) if identifier.encode() in f.read_bytes()]
+
+
 @pytest.fixture(scope="module")
 def lake(spark: SparkSession, trino: Settings) -> Settings:
     create_delta_tables(spark, trino, TABLES, lambda _: None)
@@ -81,11 +86,14 @@ def test_a_request_through_trino_is_erased_by_the_job_and_read_back_done(
     request = ErasureRequest.new(subject, gdpr_hash_secret(lake), "api", datetime.now(UTC))
     store.record(request)
     assert store.find(request.request_id) == request
+    log = Path(lake.table_location(OPS_GDPR_REQUESTS.relative_path)) / "_delta_log"
+    assert logs_naming(log, "trino-u-t") == []  # no statistics of subject_id
     assert store.find("no-such-request") is None
 
     (outcome,) = run_requests(spark, lake, request.request_id, lambda _: None)
 
     assert outcome.done
+    assert logs_naming(log, "trino-u-t") == []
     done = store.find(request.request_id)
     assert done is not None
     assert (done.status, done.subject_id) == (RequestStatus.DONE, None)
