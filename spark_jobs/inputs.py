@@ -19,8 +19,7 @@ from spark_jobs.transforms.events import (
     identity_map,
     with_person,
 )
-from spark_jobs.transforms.goals import site_goals
-from spark_jobs.transforms.sessions import session_events, tag_sessions
+from spark_jobs.transforms.sessions import tag_sessions
 from spark_jobs.window import DayWindow
 
 if TYPE_CHECKING:
@@ -38,7 +37,7 @@ def _dates(first: date, last: date) -> Column:
 
 
 class BatchInputs:
-    """The frames one run works on. ``persist`` keeps the tagged session events once computed,
+    """The frames one run works on. ``persist`` keeps the sessionized events once computed,
     for runs that hand the same inputs to several jobs."""
 
     def __init__(
@@ -80,24 +79,18 @@ class BatchInputs:
 
     @cached_property
     def events(self) -> DataFrame:
-        """Deduplicated events of the days read, humans and bots, with person_id. Not kept:
-        its readers besides ``tagged`` take a few columns each, which Spark reads alone."""
-        return with_person(deduplicated(self.raw), self.identities)
+        """Deduplicated events of the days read, humans and bots, with person_id."""
+        return self._keep(with_person(deduplicated(self.raw), self.identities))
 
     @cached_property
     def tagged(self) -> DataFrame:
-        """Human session events with their session (session_events, tag_sessions)."""
+        """Human events with their session (tag_sessions)."""
         gap_s = self.settings.batch.session_gap_minutes * 60
-        goals = site_goals(self.settings.collector.sites)
-        return self._keep(tag_sessions(session_events(humans(self.events), goals), gap_s))
-
-    def window_rows(self, table: Table) -> DataFrame:
-        """A table's rows of the window's days (as the job that writes it left them)."""
-        return self.table(table).where(_dates(self.window.first_day, self.window.last_day))
+        return self._keep(tag_sessions(humans(self.events), gap_s))
 
     def sessions(self) -> DataFrame:
         """batch.sessions of the window's days (as the sessionize job wrote them)."""
-        return self.window_rows(BATCH_SESSIONS)
+        return self.table(BATCH_SESSIONS).where(_dates(self.window.first_day, self.window.last_day))
 
     def all_sessions(self) -> DataFrame:
         return self.table(BATCH_SESSIONS)

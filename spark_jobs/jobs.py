@@ -87,10 +87,7 @@ def daily(run: RunContext) -> int:
         daily_metrics(sessions, inputs.events), settings, BATCH_DAILY_METRICS, window
     )
     written += replace_days(
-        daily_goals(sessions, inputs.window_rows(BATCH_DAILY_METRICS), goal_names, value_goals),
-        settings,
-        BATCH_DAILY_GOALS,
-        window,
+        daily_goals(sessions, goal_names, value_goals), settings, BATCH_DAILY_GOALS, window
     )
     written += replace_days(daily_pages(inputs.tagged), settings, BATCH_DAILY_PAGES, window)
     written += replace_days(

@@ -39,14 +39,11 @@ def _ratio(numerator: Column, denominator: Column) -> Column:
     return F.when(denominator > 0, numerator / denominator)
 
 
-def _typed(sessions: DataFrame) -> DataFrame:
-    return sessions.withColumn(
-        "visitor_type", F.when(F.col("is_new_visitor"), F.lit(NEW)).otherwise(F.lit(RETURNING))
-    )
-
-
 def _by_dimension(sessions: DataFrame) -> DataFrame:
     """Each session once per dimension, as (dimension, value) beside its columns."""
+    typed = sessions.withColumn(
+        "visitor_type", F.when(F.col("is_new_visitor"), F.lit(NEW)).otherwise(F.lit(RETURNING))
+    )
     pairs = F.array(
         F.struct(F.lit(TOTAL_DIMENSION).alias("dimension"), F.lit(TOTAL_VALUE).alias("value")),
         *[
@@ -54,44 +51,17 @@ def _by_dimension(sessions: DataFrame) -> DataFrame:
             for d in SESSION_DIMENSIONS
         ],
     )
-    return _typed(sessions).select("*", F.inline(pairs))
-
-
-def _pairs(dimension: str) -> Column:
-    """A set of the dimension's values as (dimension, value) structs."""
-    return F.transform(
-        dimension,
-        lambda value: F.struct(F.lit(dimension).alias("dimension"), value.alias("value")),
-    )
-
-
-def _visitors(sessions: DataFrame) -> DataFrame:
-    """Distinct people per (site_id, event_date, dimension, value). Each person's day is
-    gathered first, with the set of values their sessions had in each dimension (never
-    null: batch.sessions holds none): spread out, that is one row per person and value, so
-    the people are counted without a distinct over every session of every dimension."""
-    day = ("site_id", "event_date")
-    sets = (
-        _typed(sessions)
-        .groupBy(*day, "person_id")
-        .agg(*[F.collect_set(d).alias(d) for d in SESSION_DIMENSIONS])
-    )
-    total = F.struct(F.lit(TOTAL_DIMENSION).alias("dimension"), F.lit(TOTAL_VALUE).alias("value"))
-    pairs = F.flatten(F.array(F.array(total), *[_pairs(d) for d in SESSION_DIMENSIONS]))
-    return (
-        sets.select(*day, F.inline(pairs))
-        .groupBy(*day, "dimension", "value")
-        .agg(F.count(F.lit(1)).alias("visitors"))
-    )
+    return typed.select("*", F.inline(pairs))
 
 
 def session_metrics(sessions: DataFrame) -> DataFrame:
     """Session-based metrics per (site_id, event_date, dimension, value)."""
-    keys = ["site_id", "event_date", "dimension", "value"]
-    measures = (
+    keys = ("site_id", "event_date", "dimension", "value")
+    return (
         _by_dimension(sessions)
         .groupBy(*keys)
         .agg(
+            F.countDistinct("person_id").alias("visitors"),
             # A person is new in one session only (their first): counted without a distinct.
             F.count(F.when(F.col("is_new_visitor"), 1)).alias("new_visitors"),
             F.count(F.lit(1)).alias("sessions"),
@@ -104,7 +74,6 @@ def session_metrics(sessions: DataFrame) -> DataFrame:
             F.sum("goal_value").alias("goal_value"),
         )
     )
-    return measures.join(_visitors(sessions), keys)
 
 
 def event_totals(events: DataFrame) -> DataFrame:
@@ -164,18 +133,15 @@ def daily_metrics(sessions: DataFrame, events: DataFrame) -> DataFrame:
 
 
 def daily_goals(
-    sessions: DataFrame,
-    dimension_sessions: DataFrame,
-    goal_names: dict[str, list[str]],
-    value_goals: set[tuple[str, str]],
+    sessions: DataFrame, goal_names: dict[str, list[str]], value_goals: set[tuple[str, str]]
 ) -> DataFrame:
     """batch.daily_goals rows: per site, day, dimension value and each of the site's goals,
     the sessions that reached it (every goal listed, with 0 on a day none did). A session's
-    goal value counts for the goals with a value property (``value_goals``: site, goal).
-
-    ``dimension_sessions`` holds the sessions per (site_id, event_date, dimension, value) as
-    batch.daily_metrics counts them; only the sessions that converted are spread over the
-    dimensions here."""
+    goal value counts for the goals with a value property (``value_goals``: site, goal)."""
+    per_session = _by_dimension(sessions)
+    dimension_sessions = per_session.groupBy("site_id", "event_date", "dimension", "value").agg(
+        F.count(F.lit(1)).alias("sessions")
+    )
     listed = [(site, goal) for site, goals in goal_names.items() for goal in goals]
     spark = sessions.sparkSession
     goals = spark.createDataFrame(
@@ -183,8 +149,7 @@ def daily_goals(
         "site_id string, goal string, has_value boolean",
     )
     reached = (
-        _by_dimension(sessions.where(F.col("converted")))
-        .select(
+        per_session.select(
             "site_id",
             "event_date",
             "dimension",
@@ -197,9 +162,7 @@ def daily_goals(
     )
     keys = ["site_id", "event_date", "dimension", "value", "goal"]
     return (
-        dimension_sessions.where(F.col("sessions") > 0)
-        .select("site_id", "event_date", "dimension", "value", "sessions")
-        .join(F.broadcast(goals), "site_id")
+        dimension_sessions.join(goals, "site_id")
         .join(reached, keys, "left")
         .select(
             "site_id",

@@ -15,10 +15,7 @@ VIEW_TYPES = ("page", "screen")
 
 
 def path_matches(pattern: str) -> Column:
-    # A pattern without a wildcard is the one path: compared as a string, not a regex.
-    path = F.col("path")
-    test = path.rlike(path_regex(pattern)) if "*" in pattern else path == F.lit(pattern)
-    return F.col("type").isin(*VIEW_TYPES) & test
+    return F.col("type").isin(*VIEW_TYPES) & F.col("path").rlike(path_regex(pattern))
 
 
 def event_matches(name: str) -> Column:

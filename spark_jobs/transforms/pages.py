@@ -25,43 +25,26 @@ def daily_pages(tagged: DataFrame) -> DataFrame:
     views = tagged.where(is_view()).withColumn(
         "path", F.coalesce(F.when(F.col("path") != "", F.col("path")), F.lit(MISSING_VALUE))
     )
-    # A visitor's views in time order hold each session's views together (session_index
-    # counts up in that order), so the session's next view is the visitor's next one if it
-    # has the same session_index; and the order is the one tag_sessions sorted by.
-    by_visitor = Window.partitionBy("site_id", "visitor_id").orderBy("client_ts", "event_id")
-    session = F.col("session_index")
-    next_in_session = F.lead("session_index").over(by_visitor) == session
-    next_view = F.when(next_in_session, F.lead(F.unix_micros("client_ts")).over(by_visitor))
+    in_session = Window.partitionBy("site_id", "visitor_id", "session_index").orderBy(
+        "client_ts", "event_id"
+    )
+    next_view = F.lead(F.unix_micros("client_ts")).over(in_session)
     timed = views.withColumns(
         {
             "time_on_page_s": (next_view - F.unix_micros("client_ts")) / 1_000_000,
-            "is_entrance": F.coalesce(
-                F.lag("session_index").over(by_visitor) != session, F.lit(True)
-            ),
-            "is_exit": ~F.coalesce(next_in_session, F.lit(False)),
+            "is_entrance": F.lag("event_id").over(in_session).isNull(),
+            "is_exit": next_view.isNull(),
         }
     )
-    # Each session's views of a page first: that grouping keeps the visitor's partitioning,
-    # and one row per session and page makes unique views a count.
-    page = ("site_id", "event_date", "path")
-    per_session = timed.groupBy(*page, "visitor_id", "session_index", "person_id").agg(
-        F.count(F.lit(1)).alias("views"),
-        F.sum(F.col("is_entrance").cast("long")).alias("entrances"),
-        F.sum(F.col("is_exit").cast("long")).alias("exits"),
-        F.sum("time_on_page_s").alias("time_on_page_s"),
-        F.count("time_on_page_s").alias("timed_views"),
-    )
     return (
-        per_session.groupBy(*page)
+        timed.groupBy("site_id", "event_date", "path")
         .agg(
-            F.sum("views").alias("views"),
-            F.count(F.lit(1)).alias("unique_views"),
+            F.count(F.lit(1)).alias("views"),
+            F.countDistinct("visitor_id", "session_index").alias("unique_views"),
             F.countDistinct("person_id").alias("visitors"),
-            F.sum("entrances").alias("entrances"),
-            F.sum("exits").alias("exits"),
-            F.when(F.sum("timed_views") > 0, F.sum("time_on_page_s") / F.sum("timed_views")).alias(
-                "avg_time_on_page_s"
-            ),
+            F.sum(F.col("is_entrance").cast("long")).alias("entrances"),
+            F.sum(F.col("is_exit").cast("long")).alias("exits"),
+            F.avg("time_on_page_s").alias("avg_time_on_page_s"),
         )
         .withColumn("exit_rate", F.col("exits") / F.col("views"))
         .select(*BATCH_DAILY_PAGES.column_names)

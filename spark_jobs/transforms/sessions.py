@@ -36,33 +36,6 @@ LANDING_FIELDS = (
 """The fields a session takes from its landing event."""
 
 
-SESSION_EVENT_COLUMNS = (
-    "site_id",
-    "visitor_id",
-    "person_id",
-    "event_id",
-    "client_ts",
-    "event_date",
-    "type",
-    "name",
-    *LANDING_FIELDS,
-)
-"""The event columns the session, page and funnel transforms read."""
-
-
-def session_events(humans: DataFrame, goals: Sequence[SiteGoal]) -> DataFrame:
-    """Human events (with person_id) narrowed to what sessions are made of: the
-    SESSION_EVENT_COLUMNS, whether the event carries an anonymous id, and its hit and value
-    of each goal (so the session window only takes the max and sum of plain columns).
-    Properties, user ids and receipt times stay behind: the rows sorted into sessions, and
-    kept for the jobs that read them, are only as wide as needed."""
-    per_event = {"has_anonymous_id": F.col("anonymous_id").isNotNull()}
-    for goal in goals:
-        per_event[goal.hit_column] = goal.hit()
-        per_event[goal.value_column] = goal.value()
-    return humans.select(*SESSION_EVENT_COLUMNS, *[c.alias(n) for n, c in per_event.items()])
-
-
 def tag_sessions(events: DataFrame, gap_s: float) -> DataFrame:
     """Human events with ``session_index`` (the visitor's session number, counting from its
     first event read) and ``session_start``. A gap of ``gap_s`` or more starts a session."""
@@ -90,9 +63,8 @@ def sessions_of(
     goals: Sequence[SiteGoal],
     engaged_after_s: float,
 ) -> DataFrame:
-    """One row per session of ``tagged`` (session events, see :func:`session_events`, with
-    their session, see :func:`tag_sessions`), before identity: every column of
-    batch.sessions but person_id and is_new_visitor.
+    """One row per session of ``tagged`` (see :func:`tag_sessions`), before identity:
+    every column of batch.sessions but person_id and is_new_visitor.
 
     A window over each session, ordered by time then event id (the same first and last on
     every run), keeps its first row with the session's totals: a grouped aggregate of the
@@ -108,14 +80,20 @@ def sessions_of(
         "events": F.count(F.lit(1)).over(whole),
         "entry": F.first(F.when(view, F.struct(*LANDING_FIELDS)), ignorenulls=True).over(whole),
         "exit": F.last(F.when(view, F.struct("path")), ignorenulls=True).over(whole),
-        "has_anonymous_id": F.max("has_anonymous_id").over(whole),
+        "has_anonymous_id": F.max(F.col("anonymous_id").isNotNull()).over(whole),
         "position": F.row_number().over(in_order),
     }
+    # Goal hits and values are computed per event before the session window, which then only
+    # takes the max and sum of plain columns.
+    per_event = {}
     for goal in goals:
+        per_event[goal.hit_column] = goal.hit()
+        per_event[goal.value_column] = goal.value()
         totals[goal.hit_column] = F.max(goal.hit_column).over(whole)
         totals[goal.value_column] = F.sum(goal.value_column).over(whole)
     grouped = (
-        tagged.withColumns(totals)
+        tagged.withColumns(per_event)
+        .withColumns(totals)
         .where(F.col("position") == 1)
         .withColumns(
             {

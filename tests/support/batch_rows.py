@@ -69,20 +69,14 @@ def batch_frames(
     transforms a nightly run chains, for the days ``first`` to ``last``."""
     from spark_jobs.transforms.events import deduplicated, humans, identity_map, with_person
     from spark_jobs.transforms.goals import site_goals
-    from spark_jobs.transforms.sessions import (
-        session_events,
-        sessions_of,
-        tag_sessions,
-        with_identity,
-    )
+    from spark_jobs.transforms.sessions import sessions_of, tag_sessions, with_identity
 
     events = deduplicated(raw_frame(spark, rows))
     identities = identity_map(events)
     with_people = with_person(events, identities)
-    goals = site_goals(sites)
-    tagged = tag_sessions(session_events(humans(with_people), goals), gap_s)
+    tagged = tag_sessions(humans(with_people), gap_s)
     nobody = spark.createDataFrame([], "site_id string, person_id string")
     sessions = with_identity(
-        sessions_of(tagged, goals, engaged_after_s), identities, nobody, first, last
+        sessions_of(tagged, site_goals(sites), engaged_after_s), identities, nobody, first, last
     )
     return with_people, tagged, sessions
