@@ -97,7 +97,8 @@ def test_a_request_through_trino_is_erased_by_the_job_and_read_back_done(
     done = store.find(request.request_id)
     assert done is not None
     assert (done.status, done.subject_id) == (RequestStatus.DONE, None)
-    assert done.rows_removed == {"raw.events": 4}
+    # The lake is shared with other tests: a batch table they made is erased too, of 0 rows.
+    assert {table: n for table, n in done.rows_removed.items() if n} == {"raw.events": 4}
     assert done.affected_days == (DAY,)
     assert list(store.subject_events(subject)) == []
     other = Subject.model_validate({"site": SITE, "user_id": "trino-u-o"})
