@@ -98,6 +98,7 @@ def test_a_request_through_trino_is_erased_by_the_job_and_read_back_done(
     assert done is not None
     assert (done.status, done.subject_id) == (RequestStatus.DONE, None)
     # The lake is shared with other tests: a batch table they made is erased too, of 0 rows.
+    assert done.rows_removed is not None
     assert {table: n for table, n in done.rows_removed.items() if n} == {"raw.events": 4}
     assert done.affected_days == (DAY,)
     assert list(store.subject_events(subject)) == []
