@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lakehouse.admin_settings import REQUIRED_SECRETS, ApiSettings, GdprSettings
 from lakehouse.sites import DEMO_DOCS_ANALYTICS, DEMO_SHOP_ANALYTICS, SiteAnalytics
+from lakehouse.superset_settings import SUPERSET_REQUIRED_SECRETS, SupersetSettings
 
 Profile = Literal["local", "docker"]
 
@@ -262,6 +263,7 @@ class Settings(BaseSettings):
     batch: BatchSettings = BatchSettings()
     api: ApiSettings = ApiSettings()
     gdpr: GdprSettings = GdprSettings()
+    superset: SupersetSettings = SupersetSettings()
     health_timeout_s: float = Field(default=180.0, gt=0)
 
     @model_validator(mode="after")
@@ -271,7 +273,7 @@ class Settings(BaseSettings):
                 "collector.salt_secret must be set outside the local profile "
                 "(BEACON_COLLECTOR__SALT_SECRET)"
             )
-        for section, name, env_name in REQUIRED_SECRETS:
+        for section, name, env_name in (*REQUIRED_SECRETS, *SUPERSET_REQUIRED_SECRETS):
             if self.profile != "local" and getattr(getattr(self, section), name) is None:
                 raise ValueError(
                     f"{section}.{name} must be set outside the local profile ({env_name})"

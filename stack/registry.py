@@ -9,9 +9,18 @@ from stack.errors import BeaconError
 from stack.kafka_broker import KAFKA
 from stack.service import Service
 from stack.streaming_job import STREAMING
+from stack.superset_service import SUPERSET
 from stack.trino_server import TRINO
 
-SERVICES: tuple[Service, ...] = (KAFKA, TRINO, COLLECTOR, STREAMING, *AIRFLOW_SERVICES, API)
+SERVICES: tuple[Service, ...] = (
+    KAFKA,
+    TRINO,
+    COLLECTOR,
+    STREAMING,
+    *AIRFLOW_SERVICES,
+    API,
+    SUPERSET,
+)
 BY_NAME = {service.name: service for service in SERVICES}
 GROUPS: dict[str, tuple[str, ...]] = {"airflow": tuple(s.name for s in AIRFLOW_SERVICES)}
 """Names that stand for several services (`beacon up airflow`)."""

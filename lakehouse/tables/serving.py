@@ -3,7 +3,7 @@ batch values for closed days and live values after them."""
 
 from __future__ import annotations
 
-from lakehouse.columns import Table
+from lakehouse.columns import Column, ColumnType, Table
 from lakehouse.tables.batch import BATCH_DAILY_METRICS
 from lakehouse.tables.live import (
     DAY_KEY,
@@ -117,9 +117,26 @@ _BATCH_ONLY = (
 )
 
 
-def _trino_type(name: str) -> str:
+def _batch_column(name: str) -> Column:
     (column,) = (c for c in BATCH_DAILY_METRICS.columns if c.name == name)
-    return column.type.trino_sql
+    return column
+
+
+def _trino_type(name: str) -> str:
+    return _batch_column(name).type.trino_sql
+
+
+SERVING_DAILY_METRICS_COLUMNS: tuple[Column, ...] = (
+    *(_batch_column(name) for name in ("site_id", "event_date", "dimension", "value")),
+    Column(
+        "layer",
+        ColumnType.STRING,
+        False,
+        "batch for the days the batch layer has closed, else live",
+    ),
+    *(_batch_column(name) for name in ("visitors", "pageviews", "events", *_BATCH_ONLY)),
+)
+"""The columns of serving.daily_metrics, in its order (what a dashboard's dataset lists)."""
 
 
 SERVING_DAILY_VIEWS: tuple[View, ...] = (

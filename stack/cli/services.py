@@ -105,6 +105,22 @@ def airflow_login(settings: Settings) -> dict[str, str] | None:
     }
 
 
+def superset_login(settings: Settings) -> dict[str, str] | None:
+    """Where and as whom to sign in to Superset, once its password is set or generated."""
+    from stack.superset_env import ADMIN_PASSWORD_FILE, admin_password, superset_url
+
+    password_file = settings.state_path / ADMIN_PASSWORD_FILE
+    configured = settings.superset.admin_password is not None
+    if not configured and not password_file.exists():
+        return None
+    return {
+        "url": superset_url(settings),
+        "user": settings.superset.admin_user,
+        "password": admin_password(settings),
+        "password_file": "" if configured else str(password_file),
+    }
+
+
 @app.command()
 def status(
     as_json: Annotated[
@@ -122,6 +138,7 @@ def status(
                 "state_dir": str(settings.state_path),
                 "services": [asdict(r) for r in rows],
                 "airflow": login,
+                "superset": superset_login(settings),
             }
         )
     else:
@@ -130,6 +147,17 @@ def status(
             say(
                 f"airflow: {login['url']}  user {login['user']}  password {login['password']}"
                 f"  (stored in {login['password_file']})"
+            )
+        superset = superset_login(settings)
+        if superset is not None:
+            say(
+                f"superset: {superset['url']}  user {superset['user']}  password "
+                f"{superset['password']}"
+                + (
+                    f"  (stored in {superset['password_file']})"
+                    if superset["password_file"]
+                    else ""
+                )
             )
         token_file = settings.state_path / ADMIN_TOKEN_FILE
         if settings.api.admin_token is None and token_file.exists():

@@ -188,6 +188,7 @@ SERVICE_NAMES = (
     "airflow-dag-processor",
     "airflow-triggerer",
     "api",
+    "superset",
 )
 
 

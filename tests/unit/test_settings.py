@@ -76,6 +76,7 @@ def test_docker_profile_addresses_services_by_name() -> None:
         collector={"salt_secret": "s" * 16, "sites": [SHOP]},
         api={"admin_token": "t" * 16},
         gdpr={"hash_secret": "h" * 16},
+        superset={"admin_password": "p" * 16, "secret_key": "k" * 32},
     )
     assert settings.kafka_bootstrap == "kafka:9092"
     assert settings.trino_url == "http://trino:8080"
@@ -89,6 +90,8 @@ def test_the_demo_sites_exist_only_in_the_local_profile(monkeypatch: pytest.Monk
     monkeypatch.setenv("BEACON_COLLECTOR__SALT_SECRET", "s" * 16)
     monkeypatch.setenv("BEACON_API__ADMIN_TOKEN", "t" * 16)
     monkeypatch.setenv("BEACON_GDPR__HASH_SECRET", "h" * 16)
+    monkeypatch.setenv("BEACON_SUPERSET__ADMIN_PASSWORD", "p" * 16)
+    monkeypatch.setenv("BEACON_SUPERSET__SECRET_KEY", "k" * 32)
     for sites in (None, "[]"):
         if sites is not None:
             monkeypatch.setenv("BEACON_COLLECTOR__SITES", sites)
@@ -111,6 +114,8 @@ def test_a_published_demo_write_key_is_refused_outside_local(
     monkeypatch.setenv("BEACON_COLLECTOR__SALT_SECRET", "s" * 16)
     monkeypatch.setenv("BEACON_API__ADMIN_TOKEN", "t" * 16)
     monkeypatch.setenv("BEACON_GDPR__HASH_SECRET", "h" * 16)
+    monkeypatch.setenv("BEACON_SUPERSET__ADMIN_PASSWORD", "p" * 16)
+    monkeypatch.setenv("BEACON_SUPERSET__SECRET_KEY", "k" * 32)
     copied = {**SHOP, "write_key": demo.write_key}
     monkeypatch.setenv("BEACON_COLLECTOR__SITES", json.dumps([copied]))
     with pytest.raises(SettingsError) as raised:
