@@ -1,7 +1,7 @@
 """The few calls into Delta's JVM internals that its Python API does not offer, in one
 place, so that a Delta upgrade that moves them breaks this file alone.
 
-- the table's DeltaLog and the snapshot the session's own commits keep current (no listing);
+- the table's DeltaLog and its latest snapshot;
 - a log checkpoint on demand;
 - the deletion of expired log files with a cutoff to the minute (Delta's own cleanup, after
   a checkpoint, rounds the cutoff down to the day's start).
@@ -27,13 +27,14 @@ def _jvm(spark: SparkSession) -> Any:
 
 
 def delta_log(spark: SparkSession, location: str) -> Any:
-    """The table's DeltaLog (JVM): its snapshot is the one this session's commits keep current."""
+    """The table's DeltaLog (JVM)."""
     return _jvm(spark).org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, location)
 
 
-def current_version(spark: SparkSession, location: str) -> int:
-    """The table's latest version as the session's own commits know it (no listing)."""
-    return int(delta_log(spark, location).unsafeVolatileSnapshot().version())
+def latest_version(spark: SparkSession, location: str) -> int:
+    """The table's latest version, its log listed: other writers' commits included (the live
+    tables' appends are delta-rs commits); the snapshot kept is then the latest."""
+    return int(delta_log(spark, location).update().version())
 
 
 def checkpoint_log(spark: SparkSession, location: str) -> None:

@@ -43,7 +43,7 @@ def maintenance_session(spark: SparkSession) -> SparkSession:
 
 
 def table_version(spark: SparkSession, location: str) -> int:
-    return delta_jvm.current_version(spark, location)
+    return delta_jvm.latest_version(spark, location)
 
 
 def checkpoint(spark: SparkSession, location: str) -> None:

@@ -37,6 +37,11 @@ def marked_commits(spark: SparkSession, marker: str) -> Iterator[None]:
         spark.conf.unset(COMMIT_MARKER_CONF)
 
 
+def current_marker(spark: SparkSession) -> str | None:
+    """The marker the commits made now carry (inside :func:`marked_commits`), if any."""
+    return spark.conf.get(COMMIT_MARKER_CONF, None) or None
+
+
 def has_commit(
     spark: SparkSession, location: str, marker: str, lookback: int = MARKER_LOOKBACK_COMMITS
 ) -> bool:

@@ -17,9 +17,12 @@ from lakehouse.tables.live import (
     LIVE_MINUTE_METRICS,
     MINUTE_KEY,
 )
+from streaming.commit_markers import current_marker
 from streaming.live_totals import Key, Totals, VersionTotals, summed
 from streaming.metrics import latest_versions, minute_metrics, on_time, visitors_estimate_sql
 from streaming.recent_sketches import RecentSketches, sketch_rows
+from streaming.sketch_estimates import SparkEstimates
+from streaming.small_appends import DeltaRsAppends, appends_through_delta_rs
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -60,6 +63,8 @@ class LiveWriter:
         retention = timedelta(seconds=self.watermark_s) + MINUTE_RETENTION_BEYOND_WATERMARK
         self.minutes: VersionTotals[datetime] = VersionTotals(self._stored_minutes, retention)
         self.days: VersionTotals[date] = VersionTotals(self._stored_days, DAY_RETENTION)
+        self.delta_rs = DeltaRsAppends()
+        self.estimates: SparkEstimates | None = None
 
     @property
     def locations(self) -> tuple[str, str]:
@@ -110,9 +115,31 @@ class LiveWriter:
             self.days.keep(days, min(max(k[1] for k in days), updated_at.date()))
 
     def _append(self, spark: SparkSession, rows: list[tuple[Any, ...]], table: Table) -> None:
-        """Append versions (rows of ``table`` but their visitors' estimate, which Spark takes
-        from the sketch: the DataSketches library's C++ estimator can differ from the
+        """Append versions (rows of ``table`` but their visitors' estimate, which is Spark's
+        figure for the sketch: the DataSketches library's C++ estimator can differ from the
         JVM's by one visitor past the exact range, and every figure is the JVM's)."""
+        location = self.minutes_location if table is LIVE_MINUTE_METRICS else self.days_location
+        if appends_through_delta_rs(location):
+            self._append_delta_rs(spark, rows, table, location)
+        else:
+            self._append_spark(spark, rows, table, location)
+
+    def _append_delta_rs(
+        self, spark: SparkSession, rows: list[tuple[Any, ...]], table: Table, location: str
+    ) -> None:
+        if self.estimates is None:
+            self.estimates = SparkEstimates(spark.sparkContext._jvm)
+        names = [c for c in table.column_names if c != "unique_visitors"]
+        sketch_at = names.index("visitors_sketch")
+        estimated = [(*row, self.estimates(row[sketch_at])) for row in rows]
+        self.delta_rs.append(
+            location, [*names, "unique_visitors"], estimated, current_marker(spark)
+        )
+
+    @staticmethod
+    def _append_spark(
+        spark: SparkSession, rows: list[tuple[Any, ...]], table: Table, location: str
+    ) -> None:
         from pyspark.sql import functions as F
 
         columns = [c for c in table.columns if c.name != "unique_visitors"]
@@ -125,7 +152,6 @@ class LiveWriter:
             .select("*", estimated)
             .select(*table.column_names)
         )
-        location = self.minutes_location if table is LIVE_MINUTE_METRICS else self.days_location
         frame.write.format("delta").mode("append").save(location)
 
     def _stored(self, location: str, key: tuple[str, ...], where: str) -> DataFrame:

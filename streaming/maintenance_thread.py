@@ -61,7 +61,7 @@ class TableMaintenance(threading.Thread):
       default: a state reconstruction and a Parquet write, which every tenth micro-batch
       would wait for before its next table. The tables whose checkpoint interval defers to
       this thread (:data:`DEFERRED_LOG_CHECKPOINTS`) are checkpointed here as often, from
-      the snapshot the job's own commits keep up to date, so readers still replay a short
+      the table's latest snapshot (its log listed), so readers still replay a short
       JSON tail.
     - Compaction of the append-only tables (:data:`COMPACTED_IN_BACKGROUND`) every 25
       commits, of small files only (:data:`lakehouse.maintenance.COMPACTION_CONF`); appends
