@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from lakehouse.settings import Settings
 from lakehouse.tables.raw import RAW_EVENTS, RAW_EVENTS_BAD
-from streaming.commit_markers import batch_marker, has_commit, marked_commits
+from streaming.commit_markers import batch_marker, current_marker, has_commit, marked_commits
 from streaming.concurrent_writes import ConcurrentWrites, wait_all
 from streaming.live_writer import LiveWriter
 from streaming.metrics import is_on_time
 from streaming.parse import bad_rows, raw_events
 from streaming.recent_sketches import RecentSketches
+from streaming.small_appends import DRIVER_APPEND_ROWS, DeltaRsAppends, appends_through_delta_rs
 from streaming.spark_config import execution_mode
 
 if TYPE_CHECKING:
@@ -112,6 +113,7 @@ class BatchWriter:
         self.bad = settings.table_location(RAW_EVENTS_BAD.relative_path)
         self.live = LiveWriter(settings, recent)
         self.writes = ConcurrentWrites()
+        self.delta_rs = DeltaRsAppends()
         self.watermark_s = settings.streaming.watermark_s
         self.stats = stats
         self.recent = recent
@@ -147,13 +149,19 @@ class BatchWriter:
                 if summary.good and self.raw not in written:
                     pending.append(
                         self.writes.submit(
-                            spark, "raw", lambda: self._append(raw_events(batch), self.raw)
+                            spark,
+                            "raw",
+                            lambda: self._append(raw_events(batch), self.raw, summary.good),
                         )
                     )
                 if summary.bad and self.bad not in written:
                     pending.append(
                         self.writes.submit(
-                            spark, "bad", lambda: self._append(bad_rows(batch), self.bad)
+                            spark,
+                            "bad",
+                            lambda: self._append(
+                                bad_rows(batch), self.bad, sum(summary.bad.values())
+                            ),
                         )
                     )
                 try:
@@ -193,6 +201,10 @@ class BatchWriter:
             log.info("streaming: re-run of a written batch (%s); skipping %s", marker, written)
         return written
 
-    @staticmethod
-    def _append(rows: DataFrame, location: str) -> None:
-        rows.write.format("delta").mode("append").save(location)
+    def _append(self, rows: DataFrame, location: str, count: int) -> None:
+        """A few rows are collected and appended by delta-rs, many written by Spark's tasks."""
+        if count < DRIVER_APPEND_ROWS and appends_through_delta_rs(location):
+            marker = current_marker(rows.sparkSession)
+            self.delta_rs.append_arrow(location, rows.toArrow(), marker)
+        else:
+            rows.write.format("delta").mode("append").save(location)
