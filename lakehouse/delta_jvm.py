@@ -34,7 +34,9 @@ def delta_log(spark: SparkSession, location: str) -> Any:
 def latest_version(spark: SparkSession, location: str) -> int:
     """The table's latest version, its log listed: other writers' commits included (the live
     tables' appends are delta-rs commits); the snapshot kept is then the latest."""
-    return int(delta_log(spark, location).update().version())
+    log = delta_log(spark, location)
+    defaults = (getattr(log, f"update$default${n}")() for n in (1, 2, 3))  # a snapshot now
+    return int(log.update(*defaults).version())
 
 
 def checkpoint_log(spark: SparkSession, location: str) -> None:
