@@ -1,9 +1,10 @@
 """The admin endpoints of erasure (right to be forgotten) and access (a subject's events as
-JSON lines). A request is recorded pending in ops.gdpr_requests; the erasure job
-(spark_jobs/erase.py) carries it out."""
+JSON lines). A request is recorded pending in ops.gdpr_requests; the beacon_gdpr DAG
+(spark_jobs/erase.py's steps) carries it out, triggered at once when Airflow answers."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -43,7 +44,8 @@ def _unavailable(error: StoreUnavailable) -> ApiError:
 @router.post("/erasures", status_code=202)
 async def request_erasure(request: Request) -> JSONResponse:
     """Record an erasure of a site's subject (exactly one of user_id, anonymous_id,
-    visitor_id); 202 with the request, pending."""
+    visitor_id) and trigger a beacon_gdpr run; 202 with the request, pending, and whether
+    the run started now or the request waits for the scheduled one."""
     try:
         body = orjson.loads(await request.body())
     except orjson.JSONDecodeError as error:
@@ -58,8 +60,9 @@ async def request_erasure(request: Request) -> JSONResponse:
         _store(request).record(erasure)
     except StoreUnavailable as error:
         raise _unavailable(error) from None
+    run = await asyncio.to_thread(request.app.state.trigger)
     location = f"{router.prefix}/erasures/{erasure.request_id}"
-    return JSONResponse(erasure.public(), 202, {"Location": location})
+    return JSONResponse({**erasure.public(), "run": run.public()}, 202, {"Location": location})
 
 
 @router.get("/erasures/{request_id}")

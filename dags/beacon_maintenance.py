@@ -4,6 +4,9 @@
 Daily housekeeping of every lakehouse table, through `lakehouse/maintenance.py` (the same
 operations the streaming job's maintenance thread runs on the tables it writes):
 
+0. **retention**: the rows of raw and batch tables older than their site's retention
+   (`retention_days` of each site, 425 by default) deleted, and the files that held them
+   vacuumed at once;
 1. **optimize**: compaction of small files (OPTIMIZE) of the tables no streaming job
    compacts itself;
 2. **vacuum**: VACUUM of every table, with the file retention configured on the table;
@@ -16,7 +19,7 @@ from datetime import timedelta
 
 import pendulum
 from airflow.sdk import DAG, CronDataIntervalTimetable
-from beacon_spark import DEFAULT_ARGS, spark_job
+from beacon_spark import DEFAULT_ARGS, LOGICAL_DAY, spark_job
 
 with DAG(
     dag_id="beacon_maintenance",
@@ -32,4 +35,7 @@ with DAG(
         spark_job("maintenance", "--step", step, task_id=step.replace("-", "_"))
         for step in ("optimize", "vacuum", "clean-up-log")
     ]
-    steps[0] >> steps[1] >> steps[2]
+    retention = spark_job(
+        "maintenance", "--step", "retention", "--ds", LOGICAL_DAY, task_id="retention"
+    )
+    retention >> steps[0] >> steps[1] >> steps[2]

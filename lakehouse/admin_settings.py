@@ -25,6 +25,17 @@ class GdprSettings(BaseModel):
         min_length=16,
         description="key of the identifier hash in ops.gdpr_audit; generated locally",
     )
+    schedule: str = Field(
+        default="@hourly",
+        min_length=1,
+        description="cron or preset of the beacon_gdpr DAG (a new request also triggers a run)",
+    )
+    vacuum_retention_hours: float = Field(
+        default=0.0,
+        ge=0,
+        le=168,
+        description="files an erasure's VACUUM keeps: removed from the log less than this ago",
+    )
 
 
 REQUIRED_SECRETS = (

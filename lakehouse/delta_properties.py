@@ -52,3 +52,18 @@ STREAMED_FILE_RETENTION: DeltaProperty = ("delta.deletedFileRetentionDuration", 
 an erasure) are deleted by the hourly VACUUM of the table maintenance once an hour old. Delta
 requires it to be no longer than the log retention, and a version older than the log cannot
 be read anyway."""
+
+SESSION_STATS: DeltaProperty = ("delta.dataSkippingStatsColumns", "site_id,session_start")
+"""batch.sessions keeps statistics of its site and start only: a file's min and max of
+``visitor_id``, ``person_id`` or ``session_key`` would copy an identifier in clear into the
+Delta log and its checksum files, where an erasure's delete cannot reach it."""
+
+USER_STATS: DeltaProperty = ("delta.dataSkippingStatsColumns", "site_id,first_seen,last_seen")
+"""batch.users keeps statistics of its site and dates only, not of ``person_id``."""
+
+BAD_ROW_STATS: DeltaProperty = (
+    "delta.dataSkippingStatsColumns",
+    "bad_id,stage,reason,site_id,received_at",
+)
+"""raw.events_bad keeps statistics of its typed columns only: the first characters of a
+``payload`` or ``detail`` can hold an identifier."""

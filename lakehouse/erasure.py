@@ -1,7 +1,12 @@
 """Erasure requests, defined once: who is to be erased (a :class:`Subject`: a site and exactly
 one of user_id, anonymous_id, visitor_id), the keyed hash the audit keeps instead of the
-identifier, and a request's states (pending -> running -> done | failed), each a row of
-ops.gdpr_requests (:class:`ErasureRequest`)."""
+identifier, and a request's states, each a row of ops.gdpr_requests (:class:`ErasureRequest`):
+
+pending -> running -> erased -> done, or running -> failed -> running (a retry). A request is
+erased once its rows are deleted from every table (its identifier in clear dropped then), and
+done only once the aggregates of its days are recomputed and the files that held its rows
+are vacuumed; an erased request whose recompute or vacuum failed stays erased, with the
+error, and the next run takes it on from there."""
 
 from __future__ import annotations
 
@@ -28,6 +33,7 @@ class SubjectKind(enum.StrEnum):
 class RequestStatus(enum.StrEnum):
     PENDING = "pending"
     RUNNING = "running"
+    ERASED = "erased"
     DONE = "done"
     FAILED = "failed"
 
@@ -130,12 +136,18 @@ class ErasureRequest:
 
     @property
     def retryable(self) -> bool:
-        """Not done: a pending, a failed, or an interrupted (running) request runs again."""
+        """Not done: a pending, a failed, an interrupted (running) or an erased request runs
+        again."""
         return self.status is not RequestStatus.DONE
 
+    @property
+    def to_erase(self) -> bool:
+        """Its rows are still to be deleted: pending, failed or interrupted while running."""
+        return self.retryable and self.status is not RequestStatus.ERASED
+
     def started(self, now: datetime) -> ErasureRequest:
-        if not self.retryable or self.subject_id is None:
-            raise ValueError(f"request {self.request_id} is done; it cannot run again")
+        if not self.to_erase or self.subject_id is None:
+            raise ValueError(f"request {self.request_id} is {self.status}; it cannot be erased")
         return replace(
             self,
             status=RequestStatus.RUNNING,
@@ -143,19 +155,32 @@ class ErasureRequest:
             attempts=self.attempts + 1,
         )
 
-    def done(
+    def erased(
         self, now: datetime, rows_removed: dict[str, int], affected_days: tuple[date, ...]
     ) -> ErasureRequest:
-        """Every delete committed: the identifier in clear is dropped from the row."""
+        """Every delete committed: the identifier in clear is dropped from the row; the
+        recompute and the vacuum are still to come."""
         return replace(
             self,
-            status=RequestStatus.DONE,
+            status=RequestStatus.ERASED,
             subject_id=None,
             finished_at=to_milliseconds(now),
             rows_removed=added_counts(self.rows_removed, rows_removed),
             affected_days=tuple(sorted(set(self.affected_days or ()) | set(affected_days))),
             error=None,
         )
+
+    def done(self, now: datetime) -> ErasureRequest:
+        """The aggregates recomputed and the files vacuumed: nothing of the subject is left."""
+        if self.status is not RequestStatus.ERASED:
+            raise ValueError(f"request {self.request_id} is {self.status}, not erased")
+        return replace(
+            self, status=RequestStatus.DONE, finished_at=to_milliseconds(now), error=None
+        )
+
+    def stalled(self, now: datetime, error: str) -> ErasureRequest:
+        """Erased, but the recompute or the vacuum failed: the next run does them again."""
+        return replace(self, finished_at=to_milliseconds(now), error=error[:MAX_ERROR])
 
     def failed(self, now: datetime, rows_removed: dict[str, int], error: str) -> ErasureRequest:
         """An attempt ended before every delete committed: retryable, with what it removed."""
@@ -176,10 +201,17 @@ class ErasureRequest:
         }
         return tuple(values[name] for name in OPS_GDPR_REQUESTS.column_names)
 
-    def audit_row(self, erased_at: datetime) -> tuple[object, ...]:
-        """The ops.gdpr_audit row of a done request: the hash, never the identifier."""
-        if self.status is not RequestStatus.DONE:
-            raise ValueError(f"request {self.request_id} is {self.status}, not done")
+    def audit_row(
+        self,
+        erased_at: datetime,
+        kafka_expires_at: datetime | None,
+        files_removed: int | None = None,
+        vacuumed_at: datetime | None = None,
+    ) -> tuple[object, ...]:
+        """The ops.gdpr_audit row of an erased (files and vacuum still null) or a done
+        request: the hash, never the identifier."""
+        if self.status not in (RequestStatus.ERASED, RequestStatus.DONE):
+            raise ValueError(f"request {self.request_id} is {self.status}, not erased")
         removed = dict(self.rows_removed or {})
         values: dict[str, object] = {
             "request_id": self.request_id,
@@ -192,9 +224,9 @@ class ErasureRequest:
             "rows_removed": removed,
             "rows_removed_total": sum(removed.values()),
             "affected_days": list(self.affected_days or ()),
-            "files_removed": None,
-            "vacuumed_at": None,
-            "kafka_expires_at": None,
+            "files_removed": files_removed,
+            "vacuumed_at": vacuumed_at,
+            "kafka_expires_at": kafka_expires_at,
         }
         return tuple(values[name] for name in OPS_GDPR_AUDIT.column_names)
 

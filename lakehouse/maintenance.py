@@ -127,3 +127,41 @@ def drop_superseded_versions(
         len(periods),
         time.monotonic() - started,
     )
+
+
+RETENTION_CHECK = "spark.databricks.delta.retentionDurationCheck.enabled"
+
+
+def erasure_session(spark: SparkSession) -> SparkSession:
+    """A session of its own in which a VACUUM may keep less than Delta's 7-day minimum (for
+    the erasure's and the per-site retention's vacuum only)."""
+    session = maintenance_session(spark)
+    session.conf.set(RETENTION_CHECK, "false")
+    return session
+
+
+def vacuum_removed_files(spark: SparkSession, location: str, retention_hours: float) -> int:
+    """Delete the files the table's log removed more than ``retention_hours`` ago (a VACUUM
+    LITE: only files the log once added and then removed, so a file a concurrent writer has
+    written but not committed yet is never touched, whatever the retention); the files
+    deleted. A LITE vacuum needs the log since the last vacuum: if it has been cleaned up, a
+    full VACUUM with the table's own retention runs first. ``spark`` is an
+    :func:`erasure_session`."""
+    from delta.tables import DeltaTable
+
+    started = time.monotonic()
+    statement = f"VACUUM delta.`{location}` LITE RETAIN {retention_hours} HOURS"
+    before = table_version(spark, location)
+    try:
+        spark.sql(statement).collect()
+    except Exception as error:  # Delta raises it as a Spark or a Py4J error
+        if "VACUUM_LITE" not in str(error):
+            raise
+        DeltaTable.forPath(spark, location).vacuum()
+        before = table_version(spark, location)
+        spark.sql(statement).collect()
+    history = DeltaTable.forPath(spark, location).history(20)
+    ends = history.where(f"version > {before} AND operation = 'VACUUM END'").collect()
+    removed = sum(int((row["operationMetrics"] or {}).get("numDeletedFiles", 0)) for row in ends)
+    log.info("vacuum (lite) of %s took %.1f s", location, time.monotonic() - started)
+    return removed

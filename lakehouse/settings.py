@@ -32,6 +32,9 @@ class SettingsError(Exception):
     """A setting has a value beacon cannot run with."""
 
 
+DEFAULT_RETENTION_DAYS = 425
+"""14 months, GA4's longest retention (14 x 30 + 5 days)."""
+
 Port = Annotated[int, Field(ge=1, le=65535, description="a TCP port")]
 
 
@@ -65,6 +68,16 @@ class KafkaSettings(BaseModel):
     events_topic: str = "events.v1"
     bad_topic: str = "events.bad"
     partitions: int = Field(default=3, ge=1, le=256)
+    retention_hours: float = Field(
+        default=72,
+        ge=1,
+        description="how long events.v1 and events.bad keep a record (enough to replay)",
+    )
+    segment_hours: float = Field(
+        default=1,
+        gt=0,
+        description="a topic's log segment rolls after this: a record expires within it",
+    )
     heap: str = "512m"
 
 
@@ -98,6 +111,11 @@ class SiteSettings(BaseModel):
         default=(), description="CORS origins for browser requests; empty = the domains"
     )
     cookieless: bool = Field(default=True, description="hash-based visitor id, no cookie")
+    retention_days: int = Field(
+        default=DEFAULT_RETENTION_DAYS,
+        ge=1,
+        description="days of raw and batch rows kept; older days are deleted by maintenance",
+    )
     analytics: SiteAnalytics = Field(
         default_factory=SiteAnalytics,
         description="goals, funnels and event properties the batch layer counts",

@@ -1,30 +1,35 @@
-"""Carrying out an erasure request: mark it running, resolve the subject to its ids, note the
-days its rows are on, delete its rows from every table that has rows per subject (one Delta
-commit each, its rows removed from the commit's metrics), then write the audit row and mark
-the request done, its identifier in clear dropped. A failure on the way marks it failed with
-what was removed so far: it runs again, and is never done with a table left unerased."""
+"""Erasing a request's subject, the first step of an erasure: mark it running, resolve the
+subject to its ids, note the days its rows are on and when the last of them was received,
+purge the collector's spool of its records, delete its rows from every table that has rows
+per subject (one Delta MERGE each, its rows removed from the commit's metrics), then write
+the audit row and mark the request erased, its identifier in clear dropped. A failure on the
+way marks it failed with what was removed so far: it runs again, and is never erased with a
+table left unerased. The recompute and the vacuum that make it done are
+:mod:`spark_jobs.erasure_completion`'s."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from pyspark.sql import functions as F
 
 from lakehouse.columns import Table
-from lakehouse.erasure import ErasureRequest, Subject, SubjectKind, redacted
+from lakehouse.erasure import ErasureRequest, RequestStatus, Subject, SubjectKind, redacted
 from lakehouse.settings import Settings
 from lakehouse.tables import ALL_TABLES
 from lakehouse.tables.ops import OPS_GDPR_AUDIT, OPS_GDPR_REQUESTS
 from lakehouse.tables.raw import RAW_EVENTS
 from spark_jobs.transforms.erasure import (
     DAY_COLUMN,
+    SOURCE_ID,
     SubjectIds,
-    affected_days,
     erasable_tables,
     linked_ids,
+    subject_match,
     subject_rows,
 )
 from spark_jobs.writes import last_commit
@@ -36,7 +41,8 @@ T = TypeVar("T")
 Clock = Callable[[], datetime]
 CONFLICT_ATTEMPTS = 5
 RECENT_COMMITS = 50
-Delete = Callable[["SparkSession", str, "Column"], int]
+Delete = Callable[["SparkSession", str, "Column", "DataFrame"], int]
+SPOOL = "collector.spool"
 
 ERASED_TABLES: tuple[Table, ...] = erasable_tables(
     table for table in ALL_TABLES if table.schema != "ops"
@@ -86,10 +92,19 @@ def load_request(spark: SparkSession, settings: Settings, request_id: str) -> Er
 
 
 def open_requests(spark: SparkSession, settings: Settings) -> list[ErasureRequest]:
-    """Every request not done yet (pending, failed, or interrupted while running), oldest
-    first."""
+    """Every request not done yet (pending, failed, interrupted while running, or erased
+    and waiting for its recompute and vacuum), oldest first."""
     rows = requests_frame(spark, settings).where(F.col("status") != "done").collect()
     return sorted((_request(row.asDict(recursive=True)) for row in rows), key=_age)
+
+
+def audit_of(spark: SparkSession, settings: Settings, request_id: str) -> dict[str, object] | None:
+    """The request's ops.gdpr_audit row, if it has one yet."""
+    audit = spark.read.format("delta").load(_location(settings, OPS_GDPR_AUDIT))
+    found = audit.where(F.col("request_id") == request_id).collect()
+    if not found:
+        return None
+    return {name: _as_utc(value) for name, value in found[0].asDict(recursive=True).items()}
 
 
 def _age(request: ErasureRequest) -> datetime:
@@ -110,7 +125,7 @@ def on_conflict_again(action: Callable[[], T], attempts: int = CONFLICT_ATTEMPTS
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _upsert(spark: SparkSession, settings: Settings, table: Table, row: tuple[object, ...]) -> None:
+def upsert(spark: SparkSession, settings: Settings, table: Table, row: tuple[object, ...]) -> None:
     """Insert the row, or replace the one of its request_id: a rerun writes it again."""
     from delta.tables import DeltaTable
 
@@ -129,35 +144,42 @@ def _upsert(spark: SparkSession, settings: Settings, table: Table, row: tuple[ob
 
 
 def save_request(spark: SparkSession, settings: Settings, request: ErasureRequest) -> None:
-    _upsert(spark, settings, OPS_GDPR_REQUESTS, request.row())
+    upsert(spark, settings, OPS_GDPR_REQUESTS, request.row())
 
 
-def delete_rows(spark: SparkSession, location: str, condition: Column) -> int:
-    """Delete the rows and return how many the commit removed."""
+def delete_rows(spark: SparkSession, location: str, condition: Column, ids: DataFrame) -> int:
+    """Delete the rows that match one of ``ids`` on ``condition`` (a MERGE: the ids stay
+    out of the Delta log) and return how many the commit removed."""
     from delta.tables import DeltaTable
 
     def delete() -> int:
         before, _ = last_commit(spark, location)
-        DeltaTable.forPath(spark, location).delete(condition)
+        (
+            DeltaTable.forPath(spark, location)
+            .alias("t")
+            .merge(ids.alias("s"), condition)
+            .whenMatchedDelete()
+            .execute()
+        )
         return deleted_rows(spark, location, before)
 
     return on_conflict_again(delete)
 
 
 def deleted_rows(spark: SparkSession, location: str, version_before: int) -> int:
-    """The rows of the first delete committed after ``version_before`` (ours: the streaming
-    job may append meanwhile, but deletes nothing from these tables); 0 if none committed (a
-    delete that matches no file commits nothing)."""
+    """The rows of the first MERGE committed after ``version_before`` (ours: the streaming
+    job may append meanwhile, but merges into none of these tables); 0 if none committed."""
     from delta.tables import DeltaTable
 
     recent = DeltaTable.forPath(spark, location).history(RECENT_COMMITS)
     ours = (
-        recent.where((F.col("version") > version_before) & (F.col("operation") == "DELETE"))
+        recent.where((F.col("version") > version_before) & (F.col("operation") == "MERGE"))
         .orderBy("version")
         .select("operationMetrics")
         .first()
     )
-    return 0 if ours is None else int((ours["operationMetrics"] or {}).get("numDeletedRows", 0))
+    metrics = (ours["operationMetrics"] or {}) if ours is not None else {}
+    return int(metrics.get("numTargetRowsDeleted", 0))
 
 
 def resolve(spark: SparkSession, settings: Settings, request: ErasureRequest) -> SubjectIds:
@@ -178,10 +200,12 @@ def resolve(spark: SparkSession, settings: Settings, request: ErasureRequest) ->
 
 @dataclass(frozen=True)
 class Erasure:
-    """What an attempt removed (rows per table) and the days the subject's rows were on."""
+    """What an attempt removed (rows per table), the days the subject's rows were on and
+    when the last of them was received (None if it had none)."""
 
     rows_removed: dict[str, int]
     affected_days: tuple[date, ...]
+    last_received: datetime | None = None
 
 
 def erase_subject(
@@ -196,24 +220,49 @@ def erase_subject(
     delete commits (so a failure midway still tells what went). A day-partitioned table's
     delete reads only the days its rows are on."""
     days_of: dict[str, list[date]] = {}
+    received: list[datetime] = []
     present = [t for t in tables if _exists(spark, _location(settings, t))]
     for table in present:
-        if DAY_COLUMN in table.column_names:
-            rows = spark.read.format("delta").load(_location(settings, table))
-            matched = rows.where(subject_rows(table, subject))
-            days_of[table.qualified_name] = [
-                row[DAY_COLUMN] for row in affected_days(matched).collect()
-            ]
+        rows = spark.read.format("delta").load(_location(settings, table))
+        matched = rows.where(subject_rows(table, subject))
+        found = matched.agg(*_facts(table)).first()
+        if found is not None and found["last_received"] is not None:
+            received.append(_as_utc(found["last_received"]))  # type: ignore[arg-type]
+        if DAY_COLUMN in table.column_names and found is not None:
+            days_of[table.qualified_name] = sorted(found["days"] or ())
+    ids = spark.createDataFrame([(i,) for i in subject.sorted()], f"{SOURCE_ID} STRING")
     for table in present:
-        name, condition = table.qualified_name, subject_rows(table, subject)
+        name, condition = table.qualified_name, subject_match(table, subject.site_id)
         if name in days_of:
             if not days_of[name]:
                 removed[name] = 0
                 continue
-            condition = condition & F.col(DAY_COLUMN).isin(days_of[name])
-        removed[name] = delete(spark, _location(settings, table), condition)
+            condition = condition & F.col(f"t.{DAY_COLUMN}").isin(days_of[name])
+        removed[name] = delete(spark, _location(settings, table), condition, ids)
     days = {day for table_days in days_of.values() for day in table_days}
-    return Erasure(dict(removed), tuple(sorted(days)))
+    return Erasure(dict(removed), tuple(sorted(days)), max(received, default=None))
+
+
+def _facts(table: Table) -> list[Column]:
+    received = (F.max("received_at") if "received_at" in table.column_names else F.lit(None)).alias(
+        "last_received"
+    )
+    if DAY_COLUMN not in table.column_names:
+        return [received]
+    return [received, F.collect_set(DAY_COLUMN).alias("days")]
+
+
+def kafka_expiry(
+    settings: Settings, last_received: datetime | None, before: datetime | None
+) -> datetime | None:
+    """When the subject's last Kafka copy expires: its last receipt plus the topics'
+    retention (and the segment roll and retention check it waits for), or the expiry an
+    earlier attempt found, whichever is later."""
+    from lakehouse.kafka_topics import record_expiry
+
+    found = None if last_received is None else last_received + record_expiry(settings)
+    known = [moment for moment in (found, before) if moment is not None]
+    return max(known, default=None)
 
 
 def run_request(
@@ -224,30 +273,47 @@ def run_request(
     tables: Iterable[Table] = ERASED_TABLES,
     delete: Delete = delete_rows,
 ) -> ErasureRequest:
-    """One attempt at a request; the request as it ends (done), or the error raised once
-    the request is recorded failed."""
+    """One attempt at erasing a request's subject; the request as it ends (erased), or the
+    error raised once the request is recorded failed."""
+    from collector.spool_purge import purge_subject
+
     running = request.started(clock())
     save_request(spark, settings, running)
     removed: dict[str, int] = {}
     subject: SubjectIds | None = None
     try:
         subject = resolve(spark, settings, running)
+        spooled = purge_subject(spool_root(settings), subject.site_id, subject.ids)
+        if spooled:
+            removed[SPOOL] = spooled
         erasure = erase_subject(spark, settings, subject, removed, tables, delete)
-        done = running.done(clock(), erasure.rows_removed, erasure.affected_days)
-        _upsert(spark, settings, OPS_GDPR_AUDIT, done.audit_row(erased_at=clock()))
-        save_request(spark, settings, done)
+        erased = running.erased(clock(), erasure.rows_removed, erasure.affected_days)
+        earlier = audit_of(spark, settings, request.request_id)
+        expires = kafka_expiry(
+            settings,
+            erasure.last_received,
+            earlier["kafka_expires_at"] if earlier else None,  # type: ignore[arg-type]
+        )
+        upsert(spark, settings, OPS_GDPR_AUDIT, erased.audit_row(clock(), expires))
+        save_request(spark, settings, erased)
     except Exception as error:
         ids = subject.ids if subject is not None else frozenset({running.subject_id or ""})
         failed = running.failed(clock(), removed, redacted(error, ids))
         save_request(spark, settings, failed)
         raise
-    return done
+    return erased
+
+
+def spool_root(settings: Settings) -> Path:
+    from collector.worker import SPOOL_FOLDER
+
+    return settings.state_path / "collector" / SPOOL_FOLDER
 
 
 @dataclass(frozen=True)
 class Outcome:
     request_id: str
-    done: bool
+    erased: bool
     line: str
 
 
@@ -260,7 +326,7 @@ def summary(request: ErasureRequest) -> str:
     removed = request.rows_removed or {}
     tables = ", ".join(f"{table} {rows}" for table, rows in sorted(removed.items()))
     days = ", ".join(day.isoformat() for day in request.affected_days or ()) or "none"
-    return f"{head}, {sum(removed.values())} rows removed ({tables}); days to recompute: {days}"
+    return f"{head}, {sum(removed.values())} rows removed ({tables}); days affected: {days}"
 
 
 def prepare_tables(spark: SparkSession, settings: Settings) -> None:
@@ -276,8 +342,8 @@ def run_requests(
     report: Callable[[str], None],
     clock: Clock = utc_now,
 ) -> list[Outcome]:
-    """Run the request of that id (UnknownRequest if none), or every open one, each to its
-    end; one line reported per request."""
+    """Erase the subject of the request of that id (UnknownRequest if none), or of every
+    request still to erase, each to its end; one line reported per request."""
     from py4j.protocol import Py4JError
     from pyspark.errors import PySparkException
 
@@ -288,10 +354,15 @@ def run_requests(
         requests = [load_request(spark, settings, request_id)]
     outcomes = []
     for request in requests:
+        if not request.to_erase:
+            outcomes.append(Outcome(request.request_id, True, summary(request)))
+            report(outcomes[-1].line)
+            continue
         try:
             ended = run_request(spark, settings, request, clock)
         except (PySparkException, Py4JError, OSError, ValueError):
             ended = load_request(spark, settings, request.request_id)
-        outcomes.append(Outcome(ended.request_id, not ended.retryable, summary(ended)))
+        erased = ended.status in (RequestStatus.ERASED, RequestStatus.DONE)
+        outcomes.append(Outcome(ended.request_id, erased, summary(ended)))
         report(outcomes[-1].line)
     return outcomes

@@ -1,9 +1,13 @@
 """The lakehouse's daily table maintenance, one step a run, for the beacon_maintenance DAG:
-``python -m spark_jobs.maintenance --step optimize|vacuum|clean-up-log`` (or spark-submit
-``spark_jobs/maintenance.py`` with the same arguments).
+``python -m spark_jobs.maintenance --step retention|optimize|vacuum|clean-up-log [--ds
+YYYY-MM-DD]`` (or spark-submit ``spark_jobs/maintenance.py`` with the same arguments).
 
-Each step runs :mod:`lakehouse.maintenance` (the operations the streaming job's maintenance
-thread runs) on every table of the lakehouse that exists yet:
+- ``retention`` deletes the rows of raw and batch tables older than their site's
+  ``retention_days`` before ``--ds`` and vacuums the files that held them at once
+  (:mod:`spark_jobs.site_retention`);
+
+The other steps run :mod:`lakehouse.maintenance` (the operations the streaming job's
+maintenance thread runs) on every table of the lakehouse that exists yet:
 
 - ``optimize`` compacts the small files of each table whose compaction no streaming job owns:
   a table the streaming job compacts, inline or in its maintenance thread, is left to it (a
@@ -32,12 +36,15 @@ from lakehouse.delta_properties import COMPACTED_IN_BACKGROUND, COMPACTED_INLINE
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
+    from lakehouse.settings import Settings
+
 STEPS: dict[str, Callable[[SparkSession, str], None]] = {
     "optimize": maintenance.compact,
     "vacuum": maintenance.vacuum,
     "clean-up-log": maintenance.clean_up_log,
 }
 STREAMING_COMPACTION = (COMPACTED_INLINE, COMPACTED_IN_BACKGROUND)
+RETENTION = "retention"
 
 
 def tables_for(step: str, tables: Iterable[Table]) -> list[Table]:
@@ -55,8 +62,12 @@ class _Arguments(argparse.ArgumentParser):
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = _Arguments(prog="spark_jobs.maintenance", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--step", required=True, choices=STEPS)
-    return parser.parse_args(argv)
+    parser.add_argument("--step", required=True, choices=(RETENTION, *STEPS))
+    parser.add_argument("--ds", metavar="YYYY-MM-DD", help="the run's logical date (retention)")
+    arguments = parser.parse_args(argv)
+    if arguments.step == RETENTION and arguments.ds is None:
+        parser.error("--step retention needs --ds")
+    return arguments
 
 
 def run(spark: SparkSession, step: str, locations: dict[str, str]) -> list[str]:
@@ -83,6 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from lakehouse.tables import ALL_TABLES
 
     settings = load_settings()
+    if arguments.step == RETENTION:
+        return retention(settings, arguments.ds)
     tables = tables_for(arguments.step, ALL_TABLES)
     locations = {t.qualified_name: settings.table_location(t.relative_path) for t in tables}
     spark = spark_session(settings, f"beacon-maintenance-{arguments.step}")
@@ -91,6 +104,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         spark.stop()
     print(f"maintenance: {arguments.step} done on {len(done)} of {len(locations)} tables")
+    return 0
+
+
+def retention(settings: Settings, ds: str) -> int:
+    from lakehouse.spark import spark_session
+    from spark_jobs.site_retention import drop_expired
+    from spark_jobs.window import BadLogicalDate, parse_ds
+
+    try:
+        as_of = parse_ds(ds)
+    except BadLogicalDate as error:
+        print(f"beacon: error: {error}", file=sys.stderr)
+        return 2
+    spark = spark_session(settings, "beacon-maintenance-retention")
+    try:
+        done = drop_expired(spark, settings, as_of, lambda line: print(line, flush=True))
+    finally:
+        spark.stop()
+    rows = sum(rows for rows, _ in done.values())
+    print(f"maintenance: retention done on {len(done)} tables, {rows} rows deleted")
     return 0
 
 

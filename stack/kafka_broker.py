@@ -9,6 +9,7 @@ from pathlib import Path
 
 from lakehouse.artifacts import ready_artifact_dir
 from lakehouse.jdk import find_jdk
+from lakehouse.kafka_topics import topic_configs
 from lakehouse.settings import Settings
 from stack.service import Launch, Service
 from stack.supervisor import CorruptState
@@ -159,20 +160,33 @@ def healthy(settings: Settings) -> bool:
 
 
 def ensure_topics(settings: Settings) -> None:
-    """Create events.v1 and events.bad with the configured partitions if missing."""
+    """Create events.v1 and events.bad with the configured partitions and retention if
+    missing; an existing topic gets the configured retention."""
     from kafka import KafkaAdminClient
-    from kafka.admin import NewTopic
+    from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 
     admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, request_timeout_ms=10000)
+    configs = topic_configs(settings)
+    topics = (settings.kafka.events_topic, settings.kafka.bad_topic)
     try:
         existing = set(admin.list_topics())
         wanted = [
-            NewTopic(topic, num_partitions=settings.kafka.partitions, replication_factor=1)
-            for topic in (settings.kafka.events_topic, settings.kafka.bad_topic)
+            NewTopic(
+                topic,
+                num_partitions=settings.kafka.partitions,
+                replication_factor=1,
+                topic_configs=configs,
+            )
+            for topic in topics
             if topic not in existing
         ]
         if wanted:
             admin.create_topics(wanted)
+        kept = [t for t in topics if t in existing]
+        if kept:
+            admin.alter_configs(
+                [ConfigResource(ConfigResourceType.TOPIC, t, configs=configs) for t in kept]
+            )
     finally:
         admin.close()
 

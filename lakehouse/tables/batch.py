@@ -9,6 +9,7 @@ rules behind every number are in the README's "Batch layer" section.
 from __future__ import annotations
 
 from lakehouse.columns import Column, ColumnType, Table
+from lakehouse.delta_properties import SESSION_STATS, USER_STATS
 
 STR, TS, BIGINT, INT, DOUBLE, BOOL, DATE, STRINGS = (
     ColumnType.STRING,
@@ -63,6 +64,7 @@ BATCH_SESSIONS = Table(
     ),
     partitioned_by=("event_date",),
     comment="One row per human session (30-minute gap), on the day it started",
+    properties=(SESSION_STATS,),
 )
 
 _BY_DIMENSION_VALUE: tuple[Column, ...] = (
@@ -170,6 +172,7 @@ BATCH_USERS = Table(
         Column("last_country", STR, False),
     ),
     comment="One row per person and site over every session (GA4's user explorer)",
+    properties=(USER_STATS,),
 )
 
 BATCH_FUNNELS = Table(

@@ -32,7 +32,7 @@ OPS_GDPR_REQUESTS = Table(
         _SUBJECT_KIND,
         Column("subject_id", STR, True, "the identifier, in clear only until the erasure is done"),
         _SUBJECT_HASH,
-        Column("status", STR, False, "pending | running | done | failed"),
+        Column("status", STR, False, "pending | running | erased | done | failed"),
         Column("requested_by", STR, False, "api | cli"),
         _REQUESTED_AT,
         Column("started_at", TS, True, "when the last attempt started"),

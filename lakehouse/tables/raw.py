@@ -5,6 +5,7 @@ from __future__ import annotations
 from lakehouse.bad_rows import BAD_ROW_COLUMNS
 from lakehouse.columns import Column, ColumnType, Table
 from lakehouse.delta_properties import (
+    BAD_ROW_STATS,
     COMPACTED_IN_BACKGROUND,
     DEFERRED_LOG_CHECKPOINTS,
     RAW_EVENT_STATS,
@@ -41,5 +42,6 @@ RAW_EVENTS_BAD = Table(
         DEFERRED_LOG_CHECKPOINTS,
         STREAMED_LOG_RETENTION,
         STREAMED_FILE_RETENTION,
+        BAD_ROW_STATS,
     ),
 )

@@ -82,6 +82,29 @@ def subject_rows(table: Table, subject: SubjectIds) -> Column:
     return on_site & functools.reduce(operator.or_, matches)
 
 
+SOURCE_ID = "id"
+
+
+def subject_match(table: Table, site_id: str) -> Column:
+    """The MERGE condition between ``table``'s rows (alias ``t``) and the subject's ids
+    (alias ``s``, one column ``id``): :func:`subject_rows` with the ids taken from the
+    source, so no identifier is written into the Delta log (a DELETE records its predicate,
+    literals and all, in the commit's info; a MERGE records only its condition)."""
+    names = set(table.column_names)
+    source = F.col(f"s.{SOURCE_ID}")
+    matches = [F.col(f"t.{name}") == source for name in sorted(IDENTIFIER_COLUMNS & names)]
+    if "properties" in names:
+        matches.append(F.col("t.properties")[ALIAS_PREVIOUS_ID] == source)
+    texts = [name for name in TEXT_COLUMNS if name in names]
+    matches += [F.coalesce(F.col(f"t.{text}").contains(source), F.lit(False)) for text in texts]
+    if not matches:
+        raise ValueError(f"{table.qualified_name} has no column that identifies a subject")
+    on_site = F.col("t.site_id") == F.lit(site_id)
+    if texts:
+        on_site = on_site | F.col("t.site_id").isNull()
+    return on_site & functools.reduce(operator.or_, matches)
+
+
 def affected_days(frame: DataFrame) -> DataFrame:
     """The days (``event_date``) of a table's rows of the subject: whose aggregates the
     batch layer recomputes."""

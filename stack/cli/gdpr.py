@@ -1,7 +1,8 @@
 """`beacon gdpr ...`: erasure requests (right to be forgotten) and exports (right of access).
 
-Requests are recorded in ops.gdpr_requests through the running Trino, as the reporting
-API's are; `erase --now` then carries the request out at once in a Spark session."""
+Requests are recorded in ops.gdpr_requests as the reporting API's are, and a beacon_gdpr run
+is triggered through Airflow when it answers; `erase --now` instead carries the request out
+at once, every step, in a Spark session of this process."""
 
 from __future__ import annotations
 
@@ -87,17 +88,20 @@ def erase(
         raise _unavailable(error) from None
     say(f"erasure {request.request_id}: recorded, pending")
     if not now:
-        say(f"it runs with beacon_gdpr; see `beacon gdpr status {request.request_id}`")
+        from stack.gdpr_runs import trigger_erasure_run
+
+        say(trigger_erasure_run(settings).detail)
+        say(f"see `beacon gdpr status {request.request_id}`")
         return 0
     from lakehouse.spark import spark_session
-    from spark_jobs.erasure import run_requests
+    from spark_jobs.erase import run_steps
 
     spark = spark_session(settings, "beacon-gdpr-erase")
     try:
-        (outcome,) = run_requests(spark, settings, request.request_id, say)
+        code = run_steps(spark, settings, "all", request.request_id)
     finally:
         spark.stop()
-    if not outcome.done:
+    if code:
         raise BeaconError(f"erasure {request.request_id} failed; run it again with beacon_gdpr")
     return 0
 

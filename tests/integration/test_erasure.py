@@ -9,16 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from lakehouse.columns import Table
-from lakehouse.erasure import ErasureRequest, RequestStatus, Subject, subject_hash
+from lakehouse.erasure import ErasureRequest, RequestStatus, Subject, SubjectKind, subject_hash
+from lakehouse.kafka_topics import record_expiry
 from lakehouse.provision import create_delta_tables
 from lakehouse.settings import Settings, load_settings
 from lakehouse.state_secrets import gdpr_hash_secret
 from lakehouse.tables import ALL_TABLES
+from lakehouse.tables.batch import BATCH_DAILY_METRICS
 from lakehouse.tables.ops import OPS_GDPR_AUDIT
 from lakehouse.tables.raw import RAW_EVENTS, RAW_EVENTS_BAD
 from spark_jobs.erasure import (
@@ -30,12 +33,13 @@ from spark_jobs.erasure import (
     run_requests,
     save_request,
 )
+from spark_jobs.erasure_completion import erased_requests, recompute_requests, vacuum_requests
 from spark_jobs.nightly import run_nightly
 from stack.state import open_state_dir
 from tests.support.batch_rows import at, raw_event, raw_frame
 
 if TYPE_CHECKING:
-    from pyspark.sql import Column, SparkSession
+    from pyspark.sql import Column, DataFrame, SparkSession
 
 SITE = "demo-shop"
 DAYS = (date(2026, 3, 10), date(2026, 3, 11))
@@ -156,7 +160,7 @@ def test_erasing_a_user_removes_every_row_of_its_ids_and_nothing_else(
 
     (outcome,) = run_requests(spark, lake, request.request_id, lines.append)
 
-    assert outcome.done, lines
+    assert outcome.erased, lines
     after = contents(spark, lake)
     for name, rows in after.items():
         assert not [row for row in rows if mentions(row, USER_IDS)], name
@@ -171,7 +175,7 @@ def test_erasing_a_user_removes_every_row_of_its_ids_and_nothing_else(
     }
     assert expected["raw.events"] == 2 * 2 * 2 + 2 + 2 + 1  # anon-x, cookieless-x, old-x, alias
     assert expected["raw.events_bad"] == 1
-    assert (done.status, done.subject_id, done.attempts) == (RequestStatus.DONE, None, 1)
+    assert (done.status, done.subject_id, done.attempts) == (RequestStatus.ERASED, None, 1)
     assert done.rows_removed == expected
     assert done.affected_days == DAYS
     assert not any(identifier in line for line in lines for identifier in USER_IDS)
@@ -190,11 +194,13 @@ def test_a_request_that_fails_midway_is_failed_and_its_retry_completes(
     request = request_for(lake, spark, anonymous_id=ANONYMOUS)
     calls: list[str] = []
 
-    def failing_on_sessions(spark: SparkSession, where: str, condition: Column) -> int:
+    def failing_on_sessions(
+        spark: SparkSession, where: str, condition: Column, ids: DataFrame
+    ) -> int:
         calls.append(where)
         if where.endswith("batch/sessions"):
             raise OSError(f"disk gone while deleting {ANONYMOUS}")
-        return delete_rows(spark, where, condition)
+        return delete_rows(spark, where, condition, ids)
 
     with pytest.raises(OSError, match="disk gone"):
         run_request(spark, lake, request, delete=failing_on_sessions)
@@ -210,10 +216,10 @@ def test_a_request_that_fails_midway_is_failed_and_its_retry_completes(
 
     outcomes = run_requests(spark, lake, None, lambda _: None)
 
-    assert [(o.request_id, o.done) for o in outcomes] == [(request.request_id, True)]
+    assert (request.request_id, True) in [(o.request_id, o.erased) for o in outcomes]
     done = load_request(spark, lake, request.request_id)
     assert (done.status, done.attempts, done.error, done.subject_id) == (
-        RequestStatus.DONE,
+        RequestStatus.ERASED,
         2,
         None,
         None,
@@ -236,7 +242,7 @@ def test_erasing_an_unknown_subject_completes_with_no_rows(
 
     (outcome,) = run_requests(spark, lake, request.request_id, lambda _: None)
 
-    assert outcome.done
+    assert outcome.erased
     done = load_request(spark, lake, request.request_id)
     assert done.rows_removed == dict.fromkeys((t.qualified_name for t in ERASED_TABLES), 0)
     assert done.affected_days == ()
@@ -244,3 +250,55 @@ def test_erasing_an_unknown_subject_completes_with_no_rows(
     assert {k: v for k, v in after.items() if not k.startswith("ops.")} == {
         k: v for k, v in before.items() if not k.startswith("ops.")
     }
+
+
+def files_holding(root: Path, ids: Iterable[str]) -> list[str]:
+    """Every file under ``root`` whose bytes hold one of the ids."""
+    wanted = [identifier.encode() for identifier in ids]
+    return sorted(
+        str(path.relative_to(root))
+        for path in root.rglob("*")
+        if path.is_file() and any(identifier in path.read_bytes() for identifier in wanted)
+    )
+
+
+def daily_metrics(spark: SparkSession, settings: Settings) -> list[str]:
+    rows = spark.read.format("delta").load(location(settings, BATCH_DAILY_METRICS)).collect()
+    return sorted(repr(tuple(row)) for row in rows)
+
+
+def test_the_erased_requests_are_recomputed_vacuumed_and_done(
+    spark: SparkSession, lake: Settings
+) -> None:
+    erased = erased_requests(spark, lake)
+    assert len(erased) == 3  # the three tests' requests, each erased and not done yet
+    everyone = (*USER_IDS, ANONYMOUS)
+    assert files_holding(lake.lakehouse_path, everyone)  # the removed files are still there
+    lines: list[str] = []
+
+    recompute_requests(spark, lake, lines.append)
+    done = vacuum_requests(spark, lake, lines.append)
+
+    assert sorted(r.request_id for r in done) == sorted(r.request_id for r in erased)
+    for request in done:
+        assert load_request(spark, lake, request.request_id).status is RequestStatus.DONE
+    assert files_holding(lake.lakehouse_path, everyone) == []
+    recomputed = daily_metrics(spark, lake)
+    run_nightly(spark, lake, DAYS[1], lookback_days=1)
+    assert daily_metrics(spark, lake) == recomputed  # what a recomputation without them gives
+    metrics = spark.read.format("delta").load(location(lake, BATCH_DAILY_METRICS))
+    raw = spark.read.format("delta").load(location(lake, RAW_EVENTS))
+    for day in DAYS:
+        total = metrics.where(f"event_date = '{day}' AND dimension = 'all'").first()
+        assert total is not None
+        pages = raw.where(f"event_date = '{day}' AND type = 'page' AND NOT is_bot").count()
+        assert total["pageviews"] == pages
+    audit = spark.read.format("delta").load(location(lake, OPS_GDPR_AUDIT)).collect()
+    user_hash = subject_hash(gdpr_hash_secret(lake), SITE, SubjectKind.USER_ID, "user-x")
+    (user,) = [row for row in audit if row["subject_hash"] == user_hash]
+    assert user["files_removed"] > 0
+    assert user["vacuumed_at"] is not None
+    ids = ("user_id", "visitor_id", "anonymous_id")
+    last = max(e["received_at"] for e in events() if {e[i] for i in ids} & set(USER_IDS))
+    assert user["kafka_expires_at"] == last.replace(tzinfo=None) + record_expiry(lake)  # UTC
+    assert not any(identifier in line for line in lines for identifier in everyone)

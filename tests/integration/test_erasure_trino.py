@@ -92,11 +92,11 @@ def test_a_request_through_trino_is_erased_by_the_job_and_read_back_done(
 
     (outcome,) = run_requests(spark, lake, request.request_id, lambda _: None)
 
-    assert outcome.done
+    assert outcome.erased
     assert logs_naming(log, "trino-u-t") == []
     done = store.find(request.request_id)
     assert done is not None
-    assert (done.status, done.subject_id) == (RequestStatus.DONE, None)
+    assert (done.status, done.subject_id) == (RequestStatus.ERASED, None)
     # The lake is shared with other tests: a batch table they made is erased too, of 0 rows.
     assert done.rows_removed is not None
     assert {table: n for table, n in done.rows_removed.items() if n} == {"raw.events": 4}
@@ -130,6 +130,7 @@ def test_the_cli_records_reads_and_exports_through_trino(
     assert beacon(["gdpr", "erase", "--site", SITE, "--visitor-id", "trino-anon-o"]) == 0
     recorded = capsys.readouterr().out
     request_id = recorded.split()[1].rstrip(":")
+    assert "the request waits for beacon_gdpr's scheduled run (@hourly)" in recorded
     assert beacon(["gdpr", "status", request_id]) == 0
     status = json.loads(capsys.readouterr().out)
     assert (status["status"], status["subject_kind"]) == ("pending", "visitor_id")

@@ -19,6 +19,12 @@ HEAVY = ("pyspark", "pandas", "numpy", "pyarrow", "py4j", "delta", "lakehouse", 
 """Modules a DAG file must not import when parsed: the DAG processor parses every file every
 interval, and the Airflow env has none of beacon's own packages."""
 
+SCHEDULES = {
+    "beacon_nightly": "0 0 * * *",
+    "beacon_maintenance": "0 0 * * *",
+    "beacon_gdpr": "0 * * * *",
+}
+
 IMPORTS = """
 import json, sys
 sys.path.insert(0, sys.argv[1])
@@ -65,11 +71,14 @@ print(json.dumps({"import_errors": bag.import_errors, "dags": dags}))
 """
 
 
-def airflow_python(tmp_path: Path, script: str, *arguments: str) -> Any:
+def airflow_python(
+    tmp_path: Path, script: str, *arguments: str, env: dict[str, str] | None = None
+) -> Any:
     python = env_bin(load_settings(), "airflow", "python")
     if not python.exists():
         pytest.fail(f"the Airflow env is missing ({python}); run `beacon bootstrap --only airflow`")
     env = {
+        **(env or {}),
         "AIRFLOW_HOME": str(tmp_path / "airflow"),
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
@@ -95,7 +104,7 @@ def facts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 def test_the_dag_files_import_without_errors(facts: dict[str, Any]) -> None:
     assert facts["import_errors"] == {}
-    assert set(facts["dags"]) == {"beacon_nightly", "beacon_maintenance"}
+    assert set(facts["dags"]) == {"beacon_nightly", "beacon_maintenance", "beacon_gdpr"}
 
 
 def test_dag_files_import_nothing_heavy(tmp_path: Path) -> None:
@@ -113,7 +122,7 @@ def test_every_dag_has_an_owner_retries_with_backoff_a_timeout_tags_and_docs(
     for dag_id, dag in facts["dags"].items():
         assert "beacon" in dag["tags"], dag_id
         assert dag["doc_md"].strip().startswith(f"### {dag_id}"), dag_id
-        assert dag["schedule"] == "0 0 * * *", dag_id
+        assert dag["schedule"] == SCHEDULES[dag_id], dag_id
         assert dag["max_active_runs"] == 1, dag_id
         for task_id, task in dag["tasks"].items():
             where = f"{dag_id}.{task_id}"
@@ -121,6 +130,36 @@ def test_every_dag_has_an_owner_retries_with_backoff_a_timeout_tags_and_docs(
             assert task["retries"] >= 1, where
             assert task["backoff"] > 1, where  # the delay grows with each try
             assert (task["timeout_s"] or 0) > 0, where
+
+
+def test_gdpr_erases_then_recomputes_then_vacuums(facts: dict[str, Any]) -> None:
+    dag = facts["dags"]["beacon_gdpr"]
+    assert dag["timetable"] == "CronTriggerTimetable"
+    assert {task: spec["upstream"] for task, spec in dag["tasks"].items()} == {
+        "erase": [],
+        "recompute": ["erase"],
+        "vacuum": ["recompute"],
+    }
+    for step, task in dag["tasks"].items():
+        assert Path(task["application"]).name == "erase.py"
+        assert task["arguments"] == ["--step", step]
+
+
+def test_maintenance_drops_expired_days_before_it_compacts(facts: dict[str, Any]) -> None:
+    tasks = facts["dags"]["beacon_maintenance"]["tasks"]
+    assert {task: spec["upstream"] for task, spec in tasks.items()} == {
+        "retention": [],
+        "optimize": ["retention"],
+        "vacuum": ["optimize"],
+        "clean_up_log": ["vacuum"],
+    }
+    assert tasks["retention"]["arguments"] == ["--step", "retention", "--ds", "{{ ds }}"]
+
+
+def test_the_gdpr_schedule_is_the_setting(tmp_path: Path) -> None:
+    every_quarter = {"BEACON_GDPR": json.dumps({"schedule": "*/15 * * * *"})}
+    found = airflow_python(tmp_path, DAG_FACTS, env=every_quarter)
+    assert found["dags"]["beacon_gdpr"]["schedule"] == "*/15 * * * *"
 
 
 def test_nightly_runs_each_job_after_the_ones_it_reads(facts: dict[str, Any]) -> None:

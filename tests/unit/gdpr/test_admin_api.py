@@ -17,6 +17,7 @@ from api.app import create_app
 from lakehouse.erasure import ErasureRequest, RequestStatus, Subject
 from lakehouse.gdpr_store import StoreUnavailable
 from lakehouse.settings import Settings, load_settings
+from stack.gdpr_runs import ErasureRun, trigger_erasure_run
 
 TOKEN = "an-admin-token-of-test"
 NOW = datetime(2026, 3, 14, 9, 0, tzinfo=UTC)
@@ -55,9 +56,28 @@ def store() -> MemoryStore:
     return MemoryStore()
 
 
+class Trigger:
+    """A beacon_gdpr trigger that counts its calls, with Airflow up or not."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.airflow_up = True
+
+    def __call__(self) -> ErasureRun:
+        self.calls += 1
+        if self.airflow_up:
+            return ErasureRun(True, "beacon_gdpr run r-1 triggered: the erasure runs now", "r-1")
+        return ErasureRun(False, "the request waits for beacon_gdpr's scheduled run (@hourly)")
+
+
 @pytest.fixture
-def client(api_settings: Settings, store: MemoryStore) -> TestClient:
-    return TestClient(create_app(api_settings, store, clock=lambda: NOW))
+def trigger() -> Trigger:
+    return Trigger()
+
+
+@pytest.fixture
+def client(api_settings: Settings, store: MemoryStore, trigger: Trigger) -> TestClient:
+    return TestClient(create_app(api_settings, store, clock=lambda: NOW, trigger=trigger))
 
 
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}
@@ -123,6 +143,11 @@ def test_a_request_is_recorded_pending_and_its_status_shows_no_identifier(
         NOW,
     )
     assert answer.headers["location"] == f"{ERASURES}/{stored.request_id}"
+    assert created.pop("run") == {
+        "triggered": True,
+        "dag_run_id": "r-1",
+        "detail": "beacon_gdpr run r-1 triggered: the erasure runs now",
+    }
     status = client.get(answer.headers["location"], headers=ADMIN)
     assert status.status_code == 200
     assert status.json() == created
@@ -184,3 +209,34 @@ def test_the_local_token_is_made_once_in_the_state_dir(tmp_path: Path) -> None:
     assert client.get(f"{ERASURES}/x", headers=headers).status_code == 404
     again = TestClient(create_app(load_settings(state_dir=tmp_path), MemoryStore()))
     assert again.get(f"{ERASURES}/x", headers=headers).status_code == 404
+
+
+def test_a_request_without_airflow_says_it_waits_for_the_scheduled_run(
+    client: TestClient, store: MemoryStore, trigger: Trigger
+) -> None:
+    trigger.airflow_up = False
+    answer = client.post(ERASURES, json={"site": "demo-shop", "user_id": "u-42"}, headers=ADMIN)
+    assert answer.status_code == 202
+    assert answer.json()["run"]["triggered"] is False
+    assert "waits for beacon_gdpr's scheduled run" in answer.json()["run"]["detail"]
+    assert trigger.calls == 1
+    assert len(store.requests) == 1
+
+
+def test_a_refused_request_triggers_no_run(client: TestClient, trigger: Trigger) -> None:
+    client.post(ERASURES, json={"site": "nope", "user_id": "u"}, headers=ADMIN)
+    client.post(ERASURES, json={"site": "demo-shop", "user_id": "u"})
+    assert trigger.calls == 0
+
+
+def test_the_trigger_reports_an_airflow_that_does_not_answer(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    settings = load_settings(state_dir=tmp_path, ports={"airflow": port})
+    run = trigger_erasure_run(settings)
+    assert (run.triggered, run.dag_run_id) == (False, None)
+    assert run.detail.startswith("the request waits for beacon_gdpr's scheduled run (@hourly)")
+    assert f"127.0.0.1:{port}" in run.detail

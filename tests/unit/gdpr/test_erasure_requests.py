@@ -66,7 +66,7 @@ def test_the_hash_is_keyed_and_separates_site_kind_and_identifier() -> None:
     assert first != subject_hash(SECRET, "s", SubjectKind.VISITOR_ID, "u-1")
 
 
-def test_a_request_goes_pending_running_done_and_drops_the_identifier() -> None:
+def test_a_request_goes_pending_running_erased_done_and_drops_the_identifier() -> None:
     subject = Subject.model_validate({"site": "s", "user_id": "u-1"})
     pending = ErasureRequest.new(subject, SECRET, "api", T0)
     assert (pending.status, pending.subject_id, pending.attempts) == (
@@ -76,14 +76,24 @@ def test_a_request_goes_pending_running_done_and_drops_the_identifier() -> None:
     )
     running = pending.started(T0 + timedelta(seconds=1))
     assert (running.status, running.attempts) == (RequestStatus.RUNNING, 1)
-    done = running.done(T0 + timedelta(seconds=5), {"raw.events": 3}, (date(2026, 3, 13),))
-    assert done.status is RequestStatus.DONE
-    assert done.subject_id is None
-    assert "u-1" not in repr(done.row())
-    assert "u-1" not in repr(done.audit_row(T0))
+    erased = running.erased(T0 + timedelta(seconds=5), {"raw.events": 3}, (date(2026, 3, 13),))
+    assert (erased.status, erased.subject_id) == (RequestStatus.ERASED, None)
+    assert erased.retryable
+    assert not erased.to_erase
+    assert "u-1" not in repr(erased.row())
+    with pytest.raises(ValueError, match="cannot be erased"):
+        erased.started(T0)
+    stalled = erased.stalled(T0, "OSError: disk full")
+    assert (stalled.status, stalled.error) == (RequestStatus.ERASED, "OSError: disk full")
+    done = stalled.done(T0 + timedelta(seconds=9))
+    assert (done.status, done.error, done.retryable) == (RequestStatus.DONE, None, False)
+    assert "u-1" not in repr(done.audit_row(T0, None, 4, T0))
     assert done.public()["rows_removed"] == {"raw.events": 3}
+    assert done.affected_days == (date(2026, 3, 13),)
     with pytest.raises(ValueError, match="is done"):
         done.started(T0)
+    with pytest.raises(ValueError, match="not erased"):
+        done.done(T0)
 
 
 def test_a_failed_attempt_is_retried_and_the_counts_add_up() -> None:
@@ -93,11 +103,13 @@ def test_a_failed_attempt_is_retried_and_the_counts_add_up() -> None:
     assert failed.status is RequestStatus.FAILED
     assert failed.retryable
     assert failed.subject_id == "v-1"  # kept: the retry needs it
-    with pytest.raises(ValueError, match="not done"):
-        failed.audit_row(T0)
+    with pytest.raises(ValueError, match="not erased"):
+        failed.audit_row(T0, None)
+    with pytest.raises(ValueError, match="not erased"):
+        failed.done(T0)
     second = failed.started(T0)
     assert second.attempts == 2
-    done = second.done(T0, {"raw.events": 0, "batch.sessions": 1}, ())
+    done = second.erased(T0, {"raw.events": 0, "batch.sessions": 1}, ())
     assert done.rows_removed == {"raw.events": 2, "batch.sessions": 1}
     assert done.error is None
 
@@ -106,8 +118,10 @@ def test_rows_follow_the_table_definitions() -> None:
     subject = Subject.model_validate({"site": "s", "user_id": "u-1"})
     request = ErasureRequest.new(subject, SECRET, "api", T0)
     assert len(request.row()) == len(OPS_GDPR_REQUESTS.columns)
-    done = request.started(T0).done(T0, {"raw.events": 1, "batch.users": 2}, ())
-    audit = dict(zip(OPS_GDPR_AUDIT.column_names, done.audit_row(T0), strict=True))
+    done = request.started(T0).erased(T0, {"raw.events": 1, "batch.users": 2}, ()).done(T0)
+    expires = T0 + timedelta(hours=73)
+    audit = dict(zip(OPS_GDPR_AUDIT.column_names, done.audit_row(T0, expires, 7, T0), strict=True))
+    assert (audit["files_removed"], audit["kafka_expires_at"]) == (7, expires)
     assert audit["tables"] == ["batch.users", "raw.events"]
     assert audit["rows_removed_total"] == 3
     assert audit["subject_hash"] == request.subject_hash
