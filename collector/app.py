@@ -9,6 +9,7 @@ a body must arrive within ``collector.body_timeout_s`` (else 408).
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import time
@@ -20,6 +21,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 
+from collector.accepted_counts import AcceptedCounts
 from collector.bodies import BodyReader, BodyTimeout, BodyTooLarge, Receive, gunzip
 from collector.enrich import warm_up
 from collector.limits import Monotonic, RateLimit, Throttled, address_key
@@ -67,13 +69,15 @@ class CollectorApp:
         clock: Clock = utc_now,
         routes: Mapping[tuple[str, str], Route] = ROUTES,
         monotonic: Monotonic = time.monotonic,
+        accepted: AcceptedCounts | None = None,
     ) -> None:
         self.settings = settings
         self.sink = sink
         self.metrics = metrics or Metrics()
         self.clock = clock
         self.routes = routes
-        self.pipeline = Pipeline(settings, sink, self.metrics, secret, monotonic)
+        self.accepted = accepted
+        self.pipeline = Pipeline(settings, sink, self.metrics, secret, monotonic, accepted)
         limits = settings.collector.rate_limits
         self.address_limit = RateLimit(limits.address_rps, limits.address_burst, monotonic)
         self.bodies = BodyReader(settings.collector.body_timeout_s)
@@ -111,9 +115,13 @@ class CollectorApp:
         # docs/tuning.md).
         gc.freeze()
         await self.sink.start()
+        if self.accepted is not None:
+            self.accepted.start()
 
     async def shutdown(self) -> None:
         await self.sink.stop()
+        if self.accepted is not None:  # after the sink: every count of a delivered event
+            await asyncio.to_thread(self.accepted.stop)
 
     async def respond(self, scope: Scope, receive: Receive) -> Response:
         method, path = scope["method"], scope["path"].rstrip("/") or "/"

@@ -12,10 +12,12 @@ routed to ``events.bad``.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from collector.accepted_counts import AcceptedCounts
 from collector.authorize import Authorizer
 from collector.limits import Monotonic, RateLimit
 from collector.metrics import Metrics
@@ -24,7 +26,7 @@ from collector.outcome import Outcome
 from collector.protocols import BOUNDED_BY_BYTES
 from collector.protocols.fields import TRUNCATED_KEY
 from collector.records import bad_record, event_record
-from collector.sink import Sink
+from collector.sink import Delivery, Sink
 from collector.sites import SiteDirectory
 from collector.steps import AUTHORIZE, PARSE, ROUTE, STEPS, StepTimes, run_event_steps
 from lakehouse.bad_rows import BadReason, BadRow, Stage
@@ -48,10 +50,12 @@ class Pipeline:
         metrics: Metrics,
         secret: bytes,
         monotonic: Monotonic = time.monotonic,
+        accepted: AcceptedCounts | None = None,
     ) -> None:
         self.settings = settings
         self.sink = sink
         self.metrics = metrics
+        self.accepted = accepted
         limits = settings.collector
         self.authorizer = Authorizer(
             SiteDirectory(limits.sites),
@@ -125,6 +129,9 @@ class Pipeline:
         protocol = hit.protocol.value
         if good:
             self.metrics.count("collector_events_accepted_total", len(good), protocol=protocol)
+        if good and self.accepted is not None and outcome.delivery is not Delivery.DISCARDED:
+            for site_id, accepted in Counter(str(event["site_id"]) for event in good).items():
+                self.accepted.add(site_id, hit.received_at, accepted)
         if outcome.truncated:
             self.metrics.count(
                 "collector_events_truncated_total", outcome.truncated, protocol=protocol

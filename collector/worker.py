@@ -26,6 +26,7 @@ def metrics_folder(settings: Settings) -> Path:
 
 def create_app() -> CollectorApp:
     """One worker's app (called in each worker process, settings from the environment)."""
+    from collector.accepted_counts import AcceptedCounts, delta_append
     from collector.app import CollectorApp
     from collector.metrics import Metrics
     from collector.secret import salt_secret
@@ -49,4 +50,9 @@ def create_app() -> CollectorApp:
             linger_ms=settings.collector.linger_ms,
         )
     )
-    return CollectorApp(settings, sink, salt_secret(settings), metrics)
+    accepted = (
+        None
+        if isinstance(sink, NoopSink)
+        else AcceptedCounts(delta_append(settings), settings.collector.accepted_flush_s)
+    )
+    return CollectorApp(settings, sink, salt_secret(settings), metrics, accepted=accepted)

@@ -9,8 +9,13 @@ Spark job per step, each spark-submitted through the `beacon_spark` connection:
 2. **daily_metrics**: sessions and events -> the daily metrics overall and by dimension;
 3. **users**, **funnels**, **retention** (in parallel) -> `batch.users`, `batch.funnels`,
    `batch.retention`;
-4. **publish**: records the closed day in `ops.pipeline_runs`, which the serving views read
-   to take batch values for it.
+4. **dq**: the data-quality gate, every Great Expectations suite of `expectations/` for the
+   day (raw.events, batch.sessions, batch.daily_metrics, live vs batch, collector vs raw),
+   each expectation's outcome a row of `ops.dq_results`. A failed critical expectation fails
+   the task, naming the failed expectations in its log, so the day is not published and the
+   run fails; a failed warning is recorded only. Not retried: the data would fail again;
+5. **publish**: records the closed day in `ops.pipeline_runs`, which the serving views read
+   to take batch values for it (and refuses a day whose gate did not pass).
 
 Every job replaces exactly its days' partitions and never reads the clock, so a rerun, a
 backfill or a catch-up of any day gives the same rows.
@@ -36,5 +41,6 @@ with DAG(
     sessionize = spark_job("sessionize", "--ds", LOGICAL_DAY)
     daily_metrics = spark_job("daily_metrics", "--ds", LOGICAL_DAY)
     per_day = [spark_job(job, "--ds", LOGICAL_DAY) for job in ("users", "funnels", "retention")]
+    dq = spark_job("dq", "--ds", LOGICAL_DAY, retries=0)
     publish = spark_job("publish", "--ds", LOGICAL_DAY)
-    sessionize >> daily_metrics >> per_day >> publish
+    sessionize >> daily_metrics >> per_day >> dq >> publish

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lakehouse.admin_settings import REQUIRED_SECRETS, ApiSettings, GdprSettings
+from lakehouse.dq_settings import DataQualitySettings
 from lakehouse.sites import DEMO_DOCS_ANALYTICS, DEMO_SHOP_ANALYTICS, SiteAnalytics
 from lakehouse.superset_settings import SUPERSET_REQUIRED_SECRETS, SupersetSettings
 
@@ -190,6 +191,12 @@ class CollectorSettings(BaseModel):
         description="peers whose X-Forwarded-For names the visitor's address (a reverse "
         "proxy, a server relaying Plausible events); other peers cannot claim another address",
     )
+    accepted_flush_s: float = Field(
+        default=60,
+        gt=0,
+        le=3600,
+        description="how often each worker appends its accepted counts to ops.collector_accepted",
+    )
     delivery_timeout_s: float = Field(
         default=3.0, gt=0, le=60, description="wait for Kafka's ack before spooling an event"
     )
@@ -282,6 +289,7 @@ class Settings(BaseSettings):
     api: ApiSettings = ApiSettings()
     gdpr: GdprSettings = GdprSettings()
     superset: SupersetSettings = SupersetSettings()
+    dq: DataQualitySettings = DataQualitySettings()
     health_timeout_s: float = Field(default=180.0, gt=0)
 
     @model_validator(mode="after")

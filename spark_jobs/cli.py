@@ -1,7 +1,8 @@
 """The command line every job module shares: ``--ds YYYY-MM-DD [--lookback-days N]``.
 
 A problem the user can fix (a malformed date, a bad setting, a missing table, publishing a
-day whose jobs have not run) ends the job with one line ``beacon: error: ...`` and exit 2."""
+day whose jobs have not run) ends the job with one line ``beacon: error: ...`` and exit 2; the
+dq job's failed gate names each failed critical expectation on a line of its own, then exits 1."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 USAGE_EXIT = 2
+DATA_QUALITY_EXIT = 1
 
 
 class _Parser(argparse.ArgumentParser):
@@ -43,7 +45,7 @@ def main(job: str, argv: Sequence[str] | None = None) -> int:
     from lakehouse.jdk import JdkNotFound
     from lakehouse.settings import SettingsError, load_settings
     from spark_jobs.inputs import MissingTable
-    from spark_jobs.jobs import NotPublishable
+    from spark_jobs.jobs import DataQualityFailed, NotPublishable
     from spark_jobs.window import BadLogicalDate, parse_ds
 
     arguments = parse(job, argv)
@@ -54,6 +56,7 @@ def main(job: str, argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
     except (BadLogicalDate, SettingsError) as error:
         _fail(str(error))
+    from expectations.run import MissingSource
     from lakehouse.spark import spark_session
     from spark_jobs.nightly import run_jobs
 
@@ -63,8 +66,13 @@ def main(job: str, argv: Sequence[str] | None = None) -> int:
         _fail(str(error))
     try:
         (result,) = run_jobs(spark, settings, ds, (job,), arguments.lookback_days)
-    except (MissingTable, NotPublishable) as error:
+    except (MissingTable, MissingSource, NotPublishable) as error:
         _fail(str(error))
+    except DataQualityFailed as error:
+        for name in error.failed:
+            print(f"dq: critical expectation failed: {name}", file=sys.stderr)
+        print(f"beacon: error: {error}", file=sys.stderr)
+        raise SystemExit(DATA_QUALITY_EXIT) from None
     finally:
         spark.stop()
     print(f"{job} {ds}: {result.rows_written} rows written in {result.seconds:.1f}s")

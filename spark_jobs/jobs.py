@@ -43,6 +43,14 @@ class NotPublishable(Exception):
     """publish ran before the jobs whose tables it closes succeeded for the day."""
 
 
+class DataQualityFailed(Exception):
+    """Critical expectations failed for the day: it must not be published."""
+
+    def __init__(self, message: str, failed: list[str]) -> None:
+        super().__init__(message)
+        self.failed = failed
+
+
 @dataclass
 class RunContext:
     spark: SparkSession
@@ -111,16 +119,46 @@ def cohorts(run: RunContext) -> int:
     return replace_all(retention(run.inputs.all_sessions()), run.settings, BATCH_RETENTION)
 
 
-CLOSED_BY_PUBLISH = ("sessionize", "daily_metrics")
+def quality(run: RunContext) -> int:
+    """The data-quality gate: every suite of expectations/ for the logical date, each
+    expectation's outcome a row of ops.dq_results (the rows it writes). A failed critical
+    expectation raises :class:`DataQualityFailed`, naming them all; a failed warning is
+    recorded only."""
+    from expectations.run import SuiteRun, run_suites
+    from expectations.suites import all_suites
+
+    def progress(suite: SuiteRun) -> None:
+        print(f"dq {run.window.ds} {suite.summary()}", flush=True)
+
+    result = run_suites(run.spark, run.settings, run.window.ds, all_suites(run.settings), progress)
+    failed = [f"{o.suite}/{o.check}" for o in result.blocking]
+    if failed:
+        raise DataQualityFailed(
+            f"data quality of {run.window.ds}: {len(failed)} critical expectations failed "
+            f"({', '.join(failed)}); the day is not published (ops.dq_results run "
+            f"{result.run_id})",
+            failed,
+        )
+    return len(result.outcomes)
+
+
+DQ = "dq"
+CLOSED_BY_PUBLISH = ("sessionize", "daily_metrics", DQ)
 
 
 def publish(run: RunContext) -> int:
-    """Close the logical date: its sessions and daily metrics are final for serving. The
-    rows of its day in batch.daily_metrics are the rows it records."""
+    """Close the logical date: its sessions and daily metrics are final for serving, once
+    they and the data-quality gate succeeded for it. The rows of its day in
+    batch.daily_metrics are the rows it records."""
     from pyspark.sql import functions as F
 
     for job in CLOSED_BY_PUBLISH:
         status = runs.latest_status(run.spark, run.settings, job, run.window.ds)
+        if status == runs.FAILED and job == DQ:
+            raise NotPublishable(
+                f"cannot publish {run.window.ds}: its data-quality gate failed (the failed "
+                "expectations are in ops.dq_results); fix the data and run dq again"
+            )
         if status != runs.SUCCESS:
             raise NotPublishable(
                 f"cannot publish {run.window.ds}: {job} has "
@@ -137,6 +175,7 @@ JOBS: Mapping[str, Callable[[RunContext], int]] = {
     "users": people,
     "funnels": funnel_steps,
     "retention": cohorts,
+    DQ: quality,
     PUBLISH: publish,
 }
 """Every batch job by name, in the nightly chain's order."""

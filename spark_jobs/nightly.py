@@ -18,7 +18,7 @@ from spark_jobs.jobs import JOBS, RunContext, prepare_tables
 from spark_jobs.window import DayWindow
 
 NIGHTLY: tuple[str, ...] = tuple(JOBS)
-"""sessionize -> daily_metrics -> users -> funnels -> retention -> publish."""
+"""sessionize -> daily_metrics -> users -> funnels -> retention -> dq -> publish."""
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from lakehouse.columns import Table
 from lakehouse.tables.batch import BATCH_TABLES
 from lakehouse.tables.live import LIVE_TABLES
 from lakehouse.tables.ops import (
+    OPS_COLLECTOR_ACCEPTED,
     OPS_DQ_RESULTS,
     OPS_GDPR_AUDIT,
     OPS_GDPR_REQUESTS,
@@ -23,6 +24,7 @@ FOUNDATION_TABLES: tuple[Table, ...] = (
     OPS_GDPR_AUDIT,
     OPS_DQ_RESULTS,
     OPS_PIPELINE_RUNS,
+    OPS_COLLECTOR_ACCEPTED,
 )
 """The tables `beacon tables init` creates besides the live and batch ones."""
 

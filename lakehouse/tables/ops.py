@@ -71,18 +71,23 @@ OPS_DQ_RESULTS = Table(
     "ops",
     "dq_results",
     (
-        Column("run_id", STR, False),
-        Column("suite", STR, False),
-        Column("table_name", STR, False),
-        Column("logical_date", DATE, False),
+        Column("run_id", STR, False, "one `beacon dq run` or nightly dq task"),
+        Column("logical_date", DATE, False, "the day checked"),
+        Column("suite", STR, False, "raw.events | batch.sessions | ... (expectations/)"),
+        Column("expectation", STR, False, "the expectation's name in its suite"),
+        Column("expectation_type", STR, False, "the Great Expectations type"),
+        Column("severity", STR, False, "critical (blocks publishing) | warning (recorded)"),
         Column("success", BOOL, False),
-        Column("expectations_evaluated", BIGINT, False),
-        Column("expectations_failed", BIGINT, False),
-        Column("details", STR, True, "JSON of the failed expectations"),
-        Column("run_at", TS, False),
+        Column(
+            "observed_value",
+            STR,
+            True,
+            "JSON: the observed value or the unexpected count and share, never sample values",
+        ),
+        Column("run_at", TS, False, "when the suite ran"),
     ),
     partitioned_by=("logical_date",),
-    comment="Great Expectations results per suite and logical date",
+    comment="Data-quality results: one row per expectation run",
 )
 
 OPS_PIPELINE_RUNS = Table(
@@ -99,4 +104,20 @@ OPS_PIPELINE_RUNS = Table(
         Column("message", STR, True),
     ),
     comment="One row per batch job run and logical date",
+)
+
+OPS_COLLECTOR_ACCEPTED = Table(
+    "ops",
+    "collector_accepted",
+    (
+        Column("site_id", STR, False),
+        Column("received_date", DATE, False, "UTC date of received_at"),
+        Column("accepted", BIGINT, False, "events accepted since the collector's last row"),
+        Column("collector", STR, False, "host and process that accepted them"),
+        Column("flushed_at", TS, False),
+    ),
+    partitioned_by=("received_date",),
+    comment="Events the collector accepted (sent to Kafka or spooled), per site and day of"
+    " receipt: each collector process appends its counts every few seconds; a day's count is"
+    " the sum of its rows",
 )

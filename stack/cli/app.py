@@ -18,7 +18,7 @@ import typer
 from lakehouse.artifacts import MissingArtifacts
 from lakehouse.jdk import JdkNotFound
 from lakehouse.settings import SettingsError
-from stack.cli import batch, bootstrap, gdpr, services, simulate, tables
+from stack.cli import batch, bootstrap, dq, gdpr, services, simulate, tables
 from stack.cli.output import error_line, interrupted
 from stack.errors import BeaconError
 
@@ -31,6 +31,7 @@ GROUPS: tuple[typer.Typer, ...] = (
     tables.app,
     simulate.app,
     batch.app,
+    dq.app,
     gdpr.app,
     bootstrap.app,
 )
