@@ -1,5 +1,6 @@
 """Airflow against real Delta tables through the real submit path: `airflow dags test
-beacon_nightly <date>` spark-submits every job and succeeds, and a run triggered through the
+beacon_nightly <date>` spark-submits every job and succeeds, the data-quality gate's task fails
+on a day of bad data and names the failed expectation in its log, and a run triggered through the
 REST API of a running `beacon up airflow` (free ports, a temporary state dir) is picked up by
 the scheduler and succeeds; meanwhile Airflow listens on its api-server's port only."""
 
@@ -35,17 +36,19 @@ if TYPE_CHECKING:
 SITE = "demo-shop"
 DAG_TEST_DAY = date(2026, 3, 10)
 TRIGGERED_DAY = date(2026, 3, 11)
+GATED_DAY = date(2026, 3, 12)
+"""A day with an event of a site beacon does not know: its data-quality gate fails."""
 
 
-def pageview(visitor: str, path: str, moment: str) -> tuple[object, ...]:
-    """A raw.events row: a human pageview on the demo shop at ``moment`` (UTC)."""
+def pageview(visitor: str, path: str, moment: str, site: str = SITE) -> tuple[object, ...]:
+    """A raw.events row: a human pageview on ``site`` at ``moment`` (UTC)."""
     client_ts = datetime.fromisoformat(moment).replace(tzinfo=UTC)
     row: dict[str, object] = dict.fromkeys(RAW_EVENTS.column_names)
     row.update(
         event_id=str(uuid.uuid4()),
         type="page",
         name="pageview",
-        site_id=SITE,
+        site_id=site,
         visitor_id=visitor,
         client_ts=client_ts,
         received_at=client_ts + timedelta(seconds=1),
@@ -77,7 +80,8 @@ def platform(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> S
     """A state dir with every table and two days of raw events, and Airflow's database."""
     settings = isolated_settings(tmp_path_factory.mktemp("airflow") / "state")
     create_delta_tables(spark, settings, ALL_TABLES, lambda _: None)
-    rows = [*visits(DAG_TEST_DAY), *visits(TRIGGERED_DAY)]
+    unknown = pageview("v3", "/", f"{GATED_DAY} 09:00:00", site="nobody-knows")
+    rows = [*visits(DAG_TEST_DAY), *visits(TRIGGERED_DAY), *visits(GATED_DAY), unknown]
     spark.createDataFrame(rows, RAW_EVENTS.spark_schema()).write.format("delta").mode(
         "append"
     ).save(settings.table_location(RAW_EVENTS.relative_path))
@@ -112,10 +116,30 @@ def test_dags_test_runs_the_nightly_chain_through_spark_submit(
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-3000:]
     assert "Spark-Submit cmd: spark-submit --master local[2]" in output
-    for job in ("sessionize", "daily_metrics", "users", "funnels", "retention", "publish"):
+    for job in ("sessionize", "daily_metrics", "users", "funnels", "retention", "dq", "publish"):
         assert f"spark_jobs/{job}.py --ds {DAG_TEST_DAY}" in output, job
     assert sessions_of(spark, platform, DAG_TEST_DAY) == 2
     assert published(spark, platform, DAG_TEST_DAY) == ["success"]
+
+
+def test_the_gate_task_fails_naming_the_failed_expectation(
+    spark: SparkSession, platform: Settings
+) -> None:
+    env = {**inherited_env(), **settings_env(platform), **airflow_env(platform)}
+    done = subprocess.run(
+        [str(airflow_program(platform)), "tasks", "test", "beacon_nightly", "dq", str(GATED_DAY)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    output = done.stdout + done.stderr
+    assert f"spark_jobs/dq.py --ds {GATED_DAY}" in output
+    assert "dq: critical expectation failed: raw.events/site_id_known" in output, output[-3000:]
+    assert "the day is not published" in output
+    assert done.returncode != 0
+    assert published(spark, platform, GATED_DAY) == []
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +180,7 @@ def test_a_run_triggered_through_the_rest_api_is_scheduled_and_succeeds(
     (result,) = run_days(settings, "beacon_nightly", [TRIGGERED_DAY], lines.append, 1800)
     assert result.state == "success", lines
     assert result.tasks == dict.fromkeys(
-        ("sessionize", "daily_metrics", "users", "funnels", "retention", "publish"), "success"
+        ("sessionize", "daily_metrics", "users", "funnels", "retention", "dq", "publish"), "success"
     )
     assert f"beacon_nightly {TRIGGERED_DAY}: sessionize running" in lines
     assert sessions_of(spark, settings, TRIGGERED_DAY) == 2
