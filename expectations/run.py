@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from expectations.checks import Frames, Suite
 from expectations.gx_suite import RESULT_FORMAT, Outcome, expectation_suite, outcomes
 from lakehouse.columns import Table
+from lakehouse.provision import create_delta_tables
 from lakehouse.settings import Settings
 from lakehouse.tables import ALL_TABLES
 from lakehouse.tables.ops import OPS_DQ_RESULTS
@@ -163,6 +164,7 @@ def run_suites(
     shutil.rmtree(docs, ignore_errors=True)  # the docs are the latest run's
     docs.mkdir(parents=True)
     context = new_context(docs)
+    create_delta_tables(spark, settings, (OPS_DQ_RESULTS,), lambda _: None)
     frames = _load(spark, settings, {name for suite in suites for name in suite.tables})
     for suite in suites:
         clock, started = time.perf_counter(), datetime.now(UTC)
@@ -196,11 +198,8 @@ def record(
     found: Sequence[Outcome],
     run_at: datetime,
 ) -> None:
-    from lakehouse.provision import create_delta_tables
-
     if not found:
         return
-    create_delta_tables(spark, settings, (OPS_DQ_RESULTS,), lambda _: None)
     rows = [
         (
             run_id,

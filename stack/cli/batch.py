@@ -46,9 +46,10 @@ def run(
     ] = None,
 ) -> int:
     """Run the nightly jobs for each date in one Spark session, without Airflow."""
+    from expectations.run import MissingSource
     from lakehouse.spark import spark_session
     from spark_jobs.inputs import MissingTable
-    from spark_jobs.jobs import NotPublishable
+    from spark_jobs.jobs import DataQualityFailed, NotPublishable
     from spark_jobs.nightly import JobResult, run_nightly
     from stack.state import open_state_dir
 
@@ -67,7 +68,7 @@ def run(
         for day in dates:
             results = run_nightly(spark, settings, day, lookback_days, progress)
             say(f"{day}: {len(results)} jobs in {sum(r.seconds for r in results):.1f}s")
-    except (MissingTable, NotPublishable) as error:
+    except (MissingTable, MissingSource, NotPublishable, DataQualityFailed) as error:
         raise BeaconError(str(error)) from None
     finally:
         spark.stop()

@@ -240,3 +240,18 @@ def test_a_bad_gdpr_request_is_one_line(
     line = one_line_error(beacon(*args, env=isolated))
     assert named in line
     assert "\\n" not in line
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (("dq", "run", "--suite", "raw.event"), "unknown suite 'raw.event'; the suites are raw"),
+        (("dq", "run", "--ds", "2026-02-30"), "--ds '2026-02-30' is not a date"),
+        (("dq", "run", "--ds", "yesterday"), "--ds 'yesterday' is not a date"),
+    ],
+)
+def test_a_bad_dq_run_is_one_line(
+    beacon: Callable[..., Outcome], isolated: dict[str, str], args: tuple[str, ...], named: str
+) -> None:
+    line = one_line_error(beacon(*args, env=isolated))
+    assert named in line
