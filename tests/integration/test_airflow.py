@@ -137,8 +137,7 @@ def test_the_gate_task_fails_naming_the_failed_expectation(
     output = done.stdout + done.stderr
     assert f"spark_jobs/dq.py --ds {GATED_DAY}" in output
     assert "dq: critical expectation failed: raw.events/site_id_known" in output, output[-3000:]
-    assert "the day is not published" in output
-    assert done.returncode != 0
+    assert "the day is not published" in output  # (`tasks test` exits 0 all the same)
     assert published(spark, platform, GATED_DAY) == []
 
 
@@ -172,6 +171,7 @@ def _pgid(pid: int) -> int | None:
         return None
 
 
+@pytest.mark.timeout(1800)  # two runs of seven Spark tasks: this one and the latest interval's
 def test_a_run_triggered_through_the_rest_api_is_scheduled_and_succeeds(
     spark: SparkSession, running_airflow: Settings
 ) -> None:
