@@ -1,8 +1,9 @@
 """The steps that make an erased request done (:mod:`spark_jobs.erasure` erases it):
 
 - **recompute**: the nightly chain's jobs (sessionize, daily_metrics, users, funnels,
-  retention, publish) rerun for the closed days the erased subjects' rows were on, so the
-  aggregates no longer count them; a day still open is left to the nightly run that will
+  retention, publish; not the data-quality gate, which the day passed when it was closed)
+  rerun for the closed days the erased subjects' rows were on, so the aggregates no longer
+  count them; a day still open is left to the nightly run that will
   close it;
 - **vacuum**: every table the erasure and the recompute rewrote, and ops.gdpr_requests (whose
   older files held the identifier in clear), vacuumed with ``gdpr.vacuum_retention_hours``
@@ -92,11 +93,11 @@ def recompute(
     report: Report,
 ) -> list[date]:
     """Rerun the nightly chain for the closed ones of ``days``; the days recomputed."""
-    from spark_jobs.nightly import NIGHTLY, run_jobs
+    from spark_jobs.nightly import RECOMPUTE, run_jobs
 
     closed = closed_days(spark, settings, days)
     for last_day, lookback in day_runs(closed):
-        results = run_jobs(spark, settings, last_day, NIGHTLY, lookback)
+        results = run_jobs(spark, settings, last_day, RECOMPUTE, lookback)
         took = sum(result.seconds for result in results)
         report(f"recompute {last_day - timedelta(days=lookback)}..{last_day}: {took:.1f}s")
     return closed
