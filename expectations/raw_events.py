@@ -11,7 +11,7 @@ check is a plain Great Expectations expectation on one column:
 - ``client_ts_offset_s``: client_ts in seconds after the partition day's midnight;
 - ``receipt_lag_s``: received_at - client_ts in seconds, which the collector keeps between
   -max_future_skew_s (it clamps later times) and max_event_age_hours (older ones are bad rows);
-- ``bot``: is_bot as 0 or 1, whose mean is the bot share.
+- ``bot``: is_bot as 0 or 1; the share of 1s is the bot share (of no events on an empty day).
 """
 
 from __future__ import annotations
@@ -136,11 +136,11 @@ def checks(settings: Settings) -> tuple[Check, ...]:
         ),
         warning(
             "bot_share",
-            "ExpectColumnMeanToBeBetween",
+            "ExpectColumnValuesToBeInSet",
             f"at most {dq.max_bot_share:.0%} of the day's events are bots",
             column="bot",
-            min_value=0.0,
-            max_value=dq.max_bot_share,
+            value_set=[0],
+            mostly=1 - dq.max_bot_share,
         ),
         *(
             warning(

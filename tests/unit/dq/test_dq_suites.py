@@ -109,7 +109,7 @@ def test_each_raw_fault_fails_its_expectation(
     for sample in ("v1", "elsewhere", "click", rows[0]["event_id"]):
         assert sample not in shown
     bots = next(o for o in outcomes if o.check == "bot_share")
-    assert bots.observed["observed_value"] > 0.5
+    assert bots.observed["unexpected_percent"] > 50
 
 
 def session_row(**fields: Any) -> dict[str, Any]:
@@ -305,3 +305,20 @@ def test_collector_raw_reconciliation(
     counts.append(accepted_row("s", 10))  # ten accepted that never landed
     frames[OPS_COLLECTOR_ACCEPTED.qualified_name] = frame_of(spark, OPS_COLLECTOR_ACCEPTED, counts)
     assert failed(run(context, suite, frames)) == {"raw_has_the_accepted_events": Severity.CRITICAL}
+
+
+def test_a_day_without_data_passes_every_table_suite(
+    spark: SparkSession, site_settings: Settings, context: Any
+) -> None:
+    other_day = [raw_event(client_ts=NOON + timedelta(days=1))]
+    frames = {
+        RAW_EVENTS.qualified_name: raw_frame(spark, other_day),
+        BATCH_SESSIONS.qualified_name: frame_of(spark, BATCH_SESSIONS, []),
+        BATCH_DAILY_METRICS.qualified_name: frame_of(spark, BATCH_DAILY_METRICS, []),
+    }
+    for suite in (
+        raw_events.suite(site_settings),
+        batch_tables.sessions_suite(),
+        batch_tables.daily_metrics_suite(),
+    ):
+        assert failed(run(context, suite, frames)) == {}, suite.name
