@@ -1,9 +1,9 @@
 """The steps that make an erased request done (:mod:`spark_jobs.erasure` erases it):
 
-- **recompute**: the nightly chain's jobs (sessionize, daily_metrics, users, funnels,
-  retention, publish; not the data-quality gate, which the day passed when it was closed)
-  rerun for the closed days the erased subjects' rows were on, so the aggregates no longer
-  count them; a day still open is left to the nightly run that will
+- **recompute**: the nightly chain's jobs that write tables (sessionize, daily_metrics,
+  users, funnels, retention: the days stay closed, and passed their data-quality gate when
+  they were closed) rerun for the closed days the erased subjects' rows were on, so the
+  aggregates no longer count them; a day still open is left to the nightly run that will
   close it;
 - **vacuum**: every table the erasure and the recompute rewrote, and ops.gdpr_requests (whose
   older files held the identifier in clear), vacuumed with ``gdpr.vacuum_retention_hours``

@@ -14,14 +14,15 @@ from pyspark.sql import SparkSession
 from lakehouse.settings import Settings
 from spark_jobs import runs
 from spark_jobs.inputs import BatchInputs
-from spark_jobs.jobs import DQ, JOBS, RunContext, prepare_tables
+from spark_jobs.jobs import DQ, JOBS, PUBLISH, RunContext, prepare_tables
 from spark_jobs.window import DayWindow
 
 NIGHTLY: tuple[str, ...] = tuple(JOBS)
 """sessionize -> daily_metrics -> users -> funnels -> retention -> dq -> publish."""
-RECOMPUTE: tuple[str, ...] = tuple(job for job in NIGHTLY if job != DQ)
-"""A closed day's rerun after an erasure: the chain without its data-quality gate, which the
-day passed when it was closed (its reconciliations would count the erased rows as lost)."""
+RECOMPUTE: tuple[str, ...] = tuple(job for job in NIGHTLY if job not in (DQ, PUBLISH))
+"""A closed day's rerun after an erasure: the jobs that write its tables. The day stays
+closed (its publish stands), and it passed its data-quality gate when it was closed: the
+reconciliations would now count the erased rows as lost."""
 
 
 @dataclass(frozen=True)
