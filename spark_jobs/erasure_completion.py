@@ -43,7 +43,9 @@ if TYPE_CHECKING:
 
 Report = Callable[[str], None]
 
-VACUUMED_TABLES: tuple[Table, ...] = (*ERASED_TABLES, *BATCH_TABLES, OPS_GDPR_REQUESTS)
+VACUUMED_TABLES: tuple[Table, ...] = tuple(
+    dict.fromkeys((*ERASED_TABLES, *BATCH_TABLES, OPS_GDPR_REQUESTS))
+)
 """The tables whose removed files an erasure deletes: those it deletes rows from, those the
 recompute rewrites, and the requests (the identifier in clear until a request is erased)."""
 

@@ -18,7 +18,7 @@ from lakehouse.erasure import IDENTIFIER_COLUMNS
 from lakehouse.kafka_topics import record_expiry, topic_configs
 from lakehouse.settings import load_settings
 from lakehouse.tables import ALL_TABLES
-from spark_jobs.erasure_completion import day_runs
+from spark_jobs.erasure_completion import VACUUMED_TABLES, day_runs
 
 STATS = "delta.dataSkippingStatsColumns"
 NOT_IN_STATS = IDENTIFIER_COLUMNS | {"session_key", "payload", "detail"}
@@ -98,3 +98,9 @@ def test_day_runs_group_consecutive_days() -> None:
     days = [d, d + timedelta(days=1), d + timedelta(days=2), d + timedelta(days=5), d]
     assert day_runs(days) == [(d + timedelta(days=2), 2), (d + timedelta(days=5), 0)]
     assert day_runs([]) == []
+
+
+def test_the_vacuum_covers_each_touched_table_once() -> None:
+    names = [table.qualified_name for table in VACUUMED_TABLES]
+    assert len(names) == len(set(names))
+    assert {"raw.events", "raw.events_bad", "batch.sessions", "ops.gdpr_requests"} <= set(names)
