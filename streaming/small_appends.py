@@ -53,7 +53,11 @@ class DeltaRsAppends:
 
         schema = self.schema(location)
         shaped = data.select(list(schema.names)).cast(schema)
-        metadata = {"userMetadata": marker} if marker else None
+        # A blind append, said so as Spark's appends say it: under Delta's default isolation
+        # (WriteSerializable) a concurrent DELETE, MERGE or erasure does not conflict with it.
+        metadata: dict[str, Any] = {"isBlindAppend": True}
+        if marker:
+            metadata["userMetadata"] = marker
         write_deltalake(
             delta_rs_uri(location),
             shaped,
