@@ -102,7 +102,7 @@ class AcceptedCounts:
 
 def delta_append(settings: Settings) -> Append:
     """Rows appended to ops.collector_accepted of ``settings``' lakehouse by delta-rs."""
-    from lakehouse.gdpr_store import delta_rs_uri
+    from lakehouse.delta_rs import delta_rs_uri
 
     location = delta_rs_uri(settings.table_location(OPS_COLLECTOR_ACCEPTED.relative_path))
     names = OPS_COLLECTOR_ACCEPTED.column_names

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
 
+from lakehouse.delta_rs import delta_rs_uri
 from lakehouse.erasure import ErasureRequest, Subject, SubjectKind
 from lakehouse.schema import ALIAS_EVENT, ALIAS_PREVIOUS_ID
 from lakehouse.settings import Settings
@@ -124,11 +125,6 @@ class LakehouseGdprStore:
             names, rows = query_with_names(self.settings, sql, parameters)
         for row in rows:
             yield dict(zip(names, row, strict=True))
-
-
-def delta_rs_uri(location: str) -> str:
-    """delta-rs's name for a table location (``s3://`` for Spark's ``s3a://``)."""
-    return location.replace("s3a://", "s3://", 1)
 
 
 def json_line(event: dict[str, Any]) -> bytes:

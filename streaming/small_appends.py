@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from lakehouse.gdpr_store import delta_rs_uri
+from lakehouse.delta_rs import delta_rs_uri
 
 LOCAL_SCHEMES = ("file:", "/")
 
